@@ -1,0 +1,93 @@
+import { Command } from 'commander';
+import {
+  ConfigError,
+  defaultConfig,
+  parseInitialCluster,
+  parseUrlList,
+  type MemberConfig,
+} from '../server/config';
+
+/** One etcd flag: its name, help text, and how its text becomes a config field. */
+interface FlagSpec {
+  flag: string;
+  help: string;
+  apply: (config: MemberConfig, value: string) => void;
+}
+
+function integer(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${flag}: "${value}" is not an integer >= ${min}`);
+  return n;
+}
+
+const FLAGS: FlagSpec[] = [
+  { flag: 'name', help: 'human-readable name for this member', apply: (c, v) => { c.name = v; } },
+  { flag: 'data-dir', help: 'path to the data directory (default "<name>.latchkey")', apply: (c, v) => { c.dataDir = v; } },
+  { flag: 'listen-client-urls', help: 'URLs to listen on for client traffic', apply: (c, v) => { c.listenClientUrls = parseUrlList(v, '--listen-client-urls'); } },
+  { flag: 'advertise-client-urls', help: 'client URLs advertised to the cluster', apply: (c, v) => { c.advertiseClientUrls = parseUrlList(v, '--advertise-client-urls'); } },
+  { flag: 'listen-peer-urls', help: 'URLs to listen on for peer traffic', apply: (c, v) => { c.listenPeerUrls = parseUrlList(v, '--listen-peer-urls'); } },
+  { flag: 'initial-advertise-peer-urls', help: "this member's peer URLs to advertise", apply: (c, v) => { c.initialAdvertisePeerUrls = parseUrlList(v, '--initial-advertise-peer-urls'); } },
+  { flag: 'initial-cluster', help: 'initial cluster configuration for bootstrapping (name=url,...)', apply: (c, v) => { c.initialCluster = parseInitialCluster(v); } },
+  {
+    flag: 'initial-cluster-state',
+    help: 'initial cluster state ("new" or "existing")',
+    apply: (c, v) => {
+      if (v !== 'new' && v !== 'existing') throw new ConfigError(`--initial-cluster-state: "${v}" is not new or existing`);
+      c.initialClusterState = v;
+    },
+  },
+  { flag: 'initial-cluster-token', help: 'initial cluster token for the cluster during bootstrap', apply: (c, v) => { c.initialClusterToken = v; } },
+  { flag: 'snapshot-count', help: 'number of committed transactions to trigger a snapshot to disk', apply: (c, v) => { c.snapshotCount = integer('--snapshot-count', v, 1); } },
+  { flag: 'snapshot-catchup-entries', help: 'entries kept in the raft log after a snapshot for slow followers', apply: (c, v) => { c.snapshotCatchupEntries = integer('--snapshot-catchup-entries', v, 1); } },
+  { flag: 'heartbeat-interval', help: 'time (in milliseconds) of a heartbeat interval', apply: (c, v) => { c.heartbeatIntervalMs = integer('--heartbeat-interval', v, 1); } },
+  { flag: 'election-timeout', help: 'time (in milliseconds) for an election to timeout', apply: (c, v) => { c.electionTimeoutMs = integer('--election-timeout', v, 1); } },
+  { flag: 'quota-backend-bytes', help: 'raise alarms when backend size exceeds the given quota (0 = default 2 GiB)', apply: (c, v) => { const n = integer('--quota-backend-bytes', v, 0); c.quotaBackendBytes = n === 0 ? defaultConfig().quotaBackendBytes : n; } },
+  { flag: 'max-request-bytes', help: 'maximum client request size in bytes the server will accept', apply: (c, v) => { c.maxRequestBytes = integer('--max-request-bytes', v, 1); } },
+  { flag: 'max-txn-ops', help: 'maximum number of operations permitted in a transaction', apply: (c, v) => { c.maxTxnOps = integer('--max-txn-ops', v, 1); } },
+  { flag: 'log-level', help: 'log level: debug, info, warn, error, panic, fatal', apply: (c, v) => { c.logLevel = v === 'panic' ? 'fatal' : v; } },
+  { flag: 'wal-segment-bytes', help: 'size of a WAL segment file (latchkey; etcd fixes 64 MiB)', apply: (c, v) => { c.walSegmentBytes = integer('--wal-segment-bytes', v, 4096); } },
+  {
+    flag: 'experimental-watch-progress-notify-interval',
+    help: 'duration of periodic watch progress notifications (e.g. 10m, 5s, 500ms)',
+    apply: (c, v) => { c.watchProgressNotifyIntervalMs = parseDurationMs(v, '--experimental-watch-progress-notify-interval'); },
+  },
+];
+
+/** Go-style durations as etcd takes them: 10m, 5s, 500ms, 1m30s. */
+export function parseDurationMs(text: string, flag: string): number {
+  const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) throw new ConfigError(`${flag}: "${text}" is not a duration`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (unitMs[p[2] ?? 's'] ?? 0), 0);
+}
+
+function envName(flag: string): string {
+  return `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export function addServeFlags(command: Command): Command {
+  for (const spec of FLAGS) command.option(`--${spec.flag} <value>`, `${spec.help} [env ${envName(spec.flag)}]`);
+  return command;
+}
+
+/**
+ * Flags win over ETCD_* variables, which win over defaults — etcd's precedence. A flag
+ * that depends on --name (data dir, the one-member initial cluster) follows the name.
+ */
+export function configFromOptions(options: Record<string, string | undefined>, env: NodeJS.ProcessEnv): MemberConfig {
+  const config = defaultConfig();
+  const given = new Set<string>();
+  for (const spec of FLAGS) {
+    const key = spec.flag.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
+    const value = options[key] ?? env[envName(spec.flag)];
+    if (value === undefined) continue;
+    spec.apply(config, value);
+    given.add(spec.flag);
+  }
+  if (!given.has('data-dir')) config.dataDir = `${config.name}.latchkey`;
+  if (!given.has('initial-cluster')) config.initialCluster = new Map([[config.name, config.initialAdvertisePeerUrls]]);
+  if (!config.initialCluster.has(config.name)) {
+    throw new ConfigError(`couldn't find local name "${config.name}" in the initial cluster configuration`);
+  }
+  return config;
+}

@@ -1,0 +1,135 @@
+import { EtcdError, Errors } from '../errors';
+import type { Logger } from '../log';
+import type { Lessor } from '../lease/lessor';
+import type { MvccStore, StoreWriter } from '../storage/mvcc';
+import type { WriteOutcome } from '../storage/mvcc/types';
+import type { Proposal, RequestEnvelope } from './proposal';
+
+export type ApplyValue = unknown;
+
+/** What the proposer of a request is told once its entry is applied. */
+export type ApplyOutcome =
+  | { ok: true; revision: bigint; value: ApplyValue }
+  | { ok: false; error: EtcdError };
+
+export interface AppliedRequest {
+  requestId: bigint;
+  outcome: ApplyOutcome;
+}
+
+/** A committed entry's payload, decoded; `undefined` for empty (leader no-op) entries. */
+export interface CommittedRequest {
+  index: bigint;
+  envelope: RequestEnvelope | undefined;
+}
+
+export interface ApplyBatchResult {
+  applied: AppliedRequest[];
+  writes: WriteOutcome[];
+  /** Set when a compaction was applied in this batch. */
+  compactedRevision: bigint | undefined;
+}
+
+/**
+ * Applies committed requests to the MVCC store and the lessor: one LMDB write transaction
+ * per batch, with the consistent index recorded in it, so a replay after a crash skips what
+ * LMDB already holds. A request that fails (lease not found, compacted, ...) changes nothing
+ * and its error goes back to its proposer; every member reaches the same verdict.
+ */
+export class Applier {
+  constructor(
+    private readonly store: MvccStore,
+    private readonly lessor: Lessor,
+    private readonly clockMs: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  applyBatch(requests: readonly CommittedRequest[], lastIndex: bigint): ApplyBatchResult {
+    const result: ApplyBatchResult = { applied: [], writes: [], compactedRevision: undefined };
+    const skipUpTo = this.store.consistentIndex();
+    if (lastIndex <= skipUpTo) return result;
+    this.store.write((writer) => {
+      for (const request of requests) {
+        if (request.index <= skipUpTo || request.envelope === undefined) continue;
+        const outcome = this.applyOne(writer, request.envelope.proposal, result);
+        result.applied.push({ requestId: request.envelope.requestId, outcome });
+      }
+      writer.setConsistentIndex(lastIndex);
+    });
+    return result;
+  }
+
+  private applyOne(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult): ApplyOutcome {
+    try {
+      return { ok: true, ...this.dispatch(writer, proposal, batch) };
+    } catch (err) {
+      if (err instanceof EtcdError) {
+        this.logger.debug({ kind: proposal.kind, error: err.message }, 'request refused at apply');
+        return { ok: false, error: err };
+      }
+      throw err;
+    }
+  }
+
+  private dispatch(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult): { revision: bigint; value: ApplyValue } {
+    const leaseExists = (id: bigint): boolean => this.lessor.has(id);
+    switch (proposal.kind) {
+      case 'put': {
+        const { result, outcome } = writer.put(proposal.put, leaseExists);
+        this.recordWrite(outcome, batch);
+        return { revision: outcome.revision, value: result };
+      }
+      case 'deleteRange': {
+        const { result, outcome } = writer.deleteRange(proposal.deleteRange);
+        this.recordWrite(outcome, batch);
+        return { revision: outcome.revision, value: result };
+      }
+      case 'txn': {
+        const { result, outcome } = writer.txn(proposal.txn, leaseExists);
+        this.recordWrite(outcome, batch);
+        return { revision: outcome.revision, value: result };
+      }
+      case 'compaction': {
+        writer.compact(proposal.compaction.revision);
+        batch.compactedRevision = proposal.compaction.revision;
+        return { revision: writer.currentRevision(), value: null };
+      }
+      case 'leaseGrant':
+        return this.grant(writer, proposal.leaseId, proposal.ttlSeconds);
+      case 'leaseRevoke':
+        return this.revoke(writer, proposal.leaseId, batch);
+      case 'leaseCheckpoint': {
+        for (const cp of proposal.checkpoints) {
+          const lease = this.lessor.get(cp.leaseId);
+          if (lease !== undefined) writer.putLease({ id: lease.id, ttlSeconds: lease.ttlSeconds, remainingSeconds: cp.remainingSeconds });
+        }
+        return { revision: writer.currentRevision(), value: null };
+      }
+    }
+  }
+
+  private grant(writer: StoreWriter, leaseId: bigint, ttlSeconds: bigint): { revision: bigint; value: ApplyValue } {
+    if (this.lessor.has(leaseId)) throw Errors.leaseExists();
+    const lease = this.lessor.grant(leaseId, ttlSeconds, this.clockMs());
+    writer.putLease({ id: leaseId, ttlSeconds: lease.ttlSeconds, remainingSeconds: 0n });
+    return { revision: writer.currentRevision(), value: { id: leaseId, ttlSeconds: lease.ttlSeconds } };
+  }
+
+  /** Revoking deletes every attached key in one revision, then the lease itself. */
+  private revoke(writer: StoreWriter, leaseId: bigint, batch: ApplyBatchResult): { revision: bigint; value: ApplyValue } {
+    if (!this.lessor.has(leaseId)) throw Errors.leaseNotFound();
+    const keys = this.lessor.keysOf(leaseId);
+    const outcome = keys.length > 0 ? writer.deleteKeys(keys) : undefined;
+    if (outcome !== undefined) this.recordWrite(outcome, batch);
+    writer.deleteLease(leaseId);
+    this.lessor.revoke(leaseId);
+    return { revision: outcome?.revision ?? writer.currentRevision(), value: null };
+  }
+
+  /** The lessor must see a write at once: a later request in the same batch may revoke. */
+  private recordWrite(outcome: WriteOutcome, batch: ApplyBatchResult): void {
+    if (outcome.events.length === 0) return;
+    this.lessor.observe(outcome.events);
+    batch.writes.push(outcome);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The member's configuration, named and defaulted as etcd names and defaults its flags,
+ * so an etcd command line or ETCD_* environment starts a latchkey member unchanged.
+ */
+export interface MemberConfig {
+  name: string;
+  dataDir: string;
+  listenClientUrls: string[];
+  advertiseClientUrls: string[];
+  listenPeerUrls: string[];
+  initialAdvertisePeerUrls: string[];
+  /** name → peer URLs, in flag order. */
+  initialCluster: Map<string, string[]>;
+  initialClusterState: 'new' | 'existing';
+  initialClusterToken: string;
+  snapshotCount: number;
+  snapshotCatchupEntries: number;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  quotaBackendBytes: number;
+  maxRequestBytes: number;
+  maxTxnOps: number;
+  logLevel: string;
+  walSegmentBytes: number;
+  watchProgressNotifyIntervalMs: number;
+}
+
+export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+
+export const defaultConfig = (): MemberConfig => ({
+  name: 'default',
+  dataDir: 'default.latchkey',
+  listenClientUrls: ['http://127.0.0.1:2379'],
+  advertiseClientUrls: ['http://127.0.0.1:2379'],
+  listenPeerUrls: ['http://127.0.0.1:2380'],
+  initialAdvertisePeerUrls: ['http://127.0.0.1:2380'],
+  initialCluster: new Map([['default', ['http://127.0.0.1:2380']]]),
+  initialClusterState: 'new',
+  initialClusterToken: 'etcd-cluster',
+  snapshotCount: 10_000,
+  snapshotCatchupEntries: 5_000,
+  heartbeatIntervalMs: 100,
+  electionTimeoutMs: 1000,
+  quotaBackendBytes: DEFAULT_QUOTA_BACKEND_BYTES,
+  maxRequestBytes: 1_572_864,
+  maxTxnOps: 128,
+  logLevel: 'info',
+  walSegmentBytes: 64 * 1024 * 1024,
+  watchProgressNotifyIntervalMs: 10 * 60 * 1000,
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `a=http://x:2380,a=http://y:2380,b=http://z:2380` as etcd does. */
+export function parseInitialCluster(text: string): Map<string, string[]> {
+  const cluster = new Map<string, string[]>();
+  for (const part of text.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--initial-cluster: "${part}" is not name=URL`);
+    const name = part.slice(0, eq);
+    const url = parseUrl(part.slice(eq + 1), '--initial-cluster');
+    cluster.set(name, [...(cluster.get(name) ?? []), url]);
+  }
+  return cluster;
+}
+
+export function parseUrlList(text: string, flag: string): string[] {
+  const urls = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (urls.length === 0) throw new ConfigError(`${flag}: no URL given`);
+  return urls.map((u) => parseUrl(u, flag));
+}
+
+function parseUrl(text: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${flag}: "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${flag}: URL scheme must be http or https: ${text}`);
+  }
+  if (url.protocol === 'https:') throw new ConfigError(`${flag}: https is not supported yet: ${text}`);
+  if (url.port === '') throw new ConfigError(`${flag}: URL needs a port: ${text}`);
+  return `${url.protocol}//${url.hostname}:${url.port}`;
+}
+
+/** host:port for binding a listener from a URL such as http://127.0.0.1:2379. */
+export function hostPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return { host: host === 'localhost' ? '127.0.0.1' : host, port: Number(parsed.port) };
+}
+
+/** Lease TTLs below this are raised to it: ceil(1.5 × election timeout) seconds, as etcd does. */
+export function minLeaseTtlSeconds(config: Pick<MemberConfig, 'electionTimeoutMs'>): bigint {
+  return BigInt(Math.ceil((3 * config.electionTimeoutMs) / 2 / 1000));
+}

@@ -1,0 +1,44 @@
+import type { Answer, KvPort, RequestContext } from '../api/member-port';
+import type {
+  CompactionRequest,
+  DeleteRangeRequest,
+  DeleteRangeResult,
+  PutRequest,
+  PutResult,
+  RangeRequest,
+  RangeResult,
+  TxnRequest,
+  TxnResult,
+} from '../storage/mvcc/types';
+import type { Member } from './member';
+
+/** KV: reads from local LMDB (after ReadIndex unless serializable), writes through Raft. */
+export class KvService implements KvPort {
+  constructor(private readonly member: Member) {}
+
+  async range(req: RangeRequest, ctx: RequestContext): Promise<Answer<RangeResult>> {
+    if (!req.serializable) await this.member.linearizableRead(ctx);
+    const result = this.member.store.range(req);
+    return { header: this.member.header(), result };
+  }
+
+  async put(req: PutRequest, ctx: RequestContext): Promise<Answer<PutResult>> {
+    const { revision, value } = await this.member.propose({ kind: 'put', put: req }, ctx);
+    return { header: this.member.header(revision), result: value as PutResult };
+  }
+
+  async deleteRange(req: DeleteRangeRequest, ctx: RequestContext): Promise<Answer<DeleteRangeResult>> {
+    const { revision, value } = await this.member.propose({ kind: 'deleteRange', deleteRange: req }, ctx);
+    return { header: this.member.header(revision), result: value as DeleteRangeResult };
+  }
+
+  async txn(req: TxnRequest, ctx: RequestContext): Promise<Answer<TxnResult>> {
+    const { revision, value } = await this.member.propose({ kind: 'txn', txn: req }, ctx);
+    return { header: this.member.header(revision), result: value as TxnResult };
+  }
+
+  async compact(req: CompactionRequest, ctx: RequestContext): Promise<Answer<null>> {
+    await this.member.propose({ kind: 'compaction', compaction: req }, ctx);
+    return { header: this.member.header(), result: null };
+  }
+}

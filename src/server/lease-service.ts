@@ -1,0 +1,54 @@
+import { Errors } from '../errors';
+import type {
+  Answer,
+  LeaseGrantResult,
+  LeaseKeepAliveResult,
+  LeasePort,
+  LeaseTimeToLiveResult,
+  RequestContext,
+} from '../api/member-port';
+import { MAX_LEASE_TTL_SECONDS } from '../lease/lessor';
+import type { Clock, Member } from './member';
+
+/** Grant and revoke go through Raft; keepalive and time-to-live are answered by the leader. */
+export class LeaseService implements LeasePort {
+  constructor(
+    private readonly member: Member,
+    private readonly clock: Clock,
+  ) {}
+
+  async grant(ttlSeconds: bigint, id: bigint, ctx: RequestContext): Promise<Answer<LeaseGrantResult>> {
+    if (ttlSeconds > MAX_LEASE_TTL_SECONDS) throw Errors.leaseTtlTooLarge();
+    const leaseId = id === 0n ? this.member.nextLeaseId() : id;
+    const { value } = await this.member.propose({ kind: 'leaseGrant', leaseId, ttlSeconds }, ctx);
+    return { header: this.member.header(), result: value as LeaseGrantResult };
+  }
+
+  async revoke(id: bigint, ctx: RequestContext): Promise<Answer<null>> {
+    if (!this.member.lessor.has(id)) throw Errors.leaseNotFound();
+    const { revision } = await this.member.propose({ kind: 'leaseRevoke', leaseId: id }, ctx);
+    return { header: this.member.header(revision), result: null };
+  }
+
+  async keepAlive(id: bigint, ctx: RequestContext): Promise<Answer<LeaseKeepAliveResult>> {
+    if (ctx.requireLeader && this.member.leader() === 0n) throw Errors.noLeader();
+    if (!this.member.isLeader()) throw Errors.noLeader();
+    const ttlSeconds = this.member.lessor.renew(id, this.clock.nowMs());
+    return { header: this.member.header(), result: { id, ttlSeconds } };
+  }
+
+  async timeToLive(id: bigint, withKeys: boolean, _ctx: RequestContext): Promise<Answer<LeaseTimeToLiveResult>> {
+    const lessor = this.member.lessor;
+    const lease = lessor.get(id);
+    const ttlSeconds = lessor.remainingSeconds(id, this.clock.nowMs());
+    const result: LeaseTimeToLiveResult =
+      lease === undefined || ttlSeconds < 0n
+        ? { id, ttlSeconds: -1n, grantedTtlSeconds: 0n, keys: [] }
+        : { id, ttlSeconds, grantedTtlSeconds: lease.ttlSeconds, keys: withKeys ? lessor.keysOf(id) : [] };
+    return { header: this.member.header(), result };
+  }
+
+  async leases(_ctx: RequestContext): Promise<Answer<bigint[]>> {
+    return { header: this.member.header(), result: this.member.lessor.ids() };
+  }
+}

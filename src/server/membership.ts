@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { MemberInfo } from '../api/member-port';
+
+/** A member's id as etcd derives it: sha1(sorted peer URLs joined, cluster token)[0:8]. */
+export function computeMemberId(peerUrls: readonly string[], clusterToken: string): bigint {
+  const digest = createHash('sha1').update([...peerUrls].sort().join('') + clusterToken).digest();
+  return digest.readBigUInt64BE(0);
+}
+
+/** The cluster id as etcd derives it: sha1 over the sorted member ids, 8 bytes each. */
+export function computeClusterId(memberIds: readonly bigint[]): bigint {
+  const bytes = Buffer.alloc(8 * memberIds.length);
+  [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).forEach((id, i) => bytes.writeBigUInt64BE(id, i * 8));
+  return createHash('sha1').update(bytes).digest().readBigUInt64BE(0);
+}
+
+/** Membership records as stored (JSON with ids as decimal strings, since they exceed 2^53). */
+interface StoredMember {
+  id: string;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+}
+
+export function encodeMembers(members: readonly MemberInfo[]): Buffer {
+  const stored: StoredMember[] = members.map((m) => ({ ...m, id: m.id.toString() }));
+  return Buffer.from(JSON.stringify(stored));
+}
+
+export function decodeMembers(bytes: Uint8Array): MemberInfo[] {
+  const stored = JSON.parse(Buffer.from(bytes).toString('utf8')) as StoredMember[];
+  return stored.map((m) => ({ ...m, id: BigInt(m.id) }));
+}
+
+/** The members this process knows, in id order (etcdctl prints them as given). */
+export class Membership {
+  private readonly members = new Map<bigint, MemberInfo>();
+
+  constructor(
+    readonly clusterId: bigint,
+    readonly localId: bigint,
+    initial: readonly MemberInfo[],
+  ) {
+    for (const m of initial) this.members.set(m.id, { ...m });
+  }
+
+  list(): MemberInfo[] {
+    return [...this.members.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get(id: bigint): MemberInfo | undefined {
+    return this.members.get(id);
+  }
+
+  add(member: MemberInfo): void {
+    this.members.set(member.id, { ...member });
+  }
+
+  /** This process publishes its name and client URLs, as etcd does after it starts. */
+  publishLocal(name: string, clientUrls: string[]): void {
+    const local = this.members.get(this.localId);
+    if (local !== undefined) this.members.set(this.localId, { ...local, name, clientUrls: [...clientUrls] });
+  }
+
+  voterIds(): bigint[] {
+    return this.list().filter((m) => !m.isLearner).map((m) => m.id);
+  }
+}

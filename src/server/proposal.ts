@@ -1,0 +1,22 @@
+import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../storage/mvcc/types';
+
+/** A state change that goes through Raft. Every member applies it identically. */
+export type Proposal =
+  | { kind: 'put'; put: PutRequest }
+  | { kind: 'deleteRange'; deleteRange: DeleteRangeRequest }
+  | { kind: 'txn'; txn: TxnRequest }
+  | { kind: 'compaction'; compaction: CompactionRequest }
+  | { kind: 'leaseGrant'; leaseId: bigint; ttlSeconds: bigint }
+  | { kind: 'leaseRevoke'; leaseId: bigint }
+  | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] };
+
+export interface LeaseCheckpoint {
+  leaseId: bigint;
+  remainingSeconds: bigint;
+}
+
+/** A proposal with the id its proposer waits on. */
+export interface RequestEnvelope {
+  requestId: bigint;
+  proposal: Proposal;
+}

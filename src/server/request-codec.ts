@@ -1,0 +1,42 @@
+import { decodeInternalRequest, encodeInternalRequest, type InternalRequest } from '../api/codec/internal-request';
+import type { Proposal, RequestEnvelope } from './proposal';
+
+/** A proposal as the bytes of one Raft entry (latchkeypb.InternalRequest). */
+export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
+  const p = envelope.proposal;
+  const id = envelope.requestId;
+  switch (p.kind) {
+    case 'leaseCheckpoint':
+      return encodeInternalRequest({
+        id,
+        kind: 'leaseCheckpoint',
+        checkpoints: p.checkpoints.map((c) => ({ id: c.leaseId, remainingTtlSeconds: c.remainingSeconds })),
+      });
+    default:
+      return encodeInternalRequest({ id, ...p });
+  }
+}
+
+export function decodeRequest(data: Uint8Array): RequestEnvelope {
+  const request: InternalRequest = decodeInternalRequest(data);
+  return { requestId: request.id, proposal: toProposal(request) };
+}
+
+function toProposal(request: InternalRequest): Proposal {
+  switch (request.kind) {
+    case 'put': return { kind: 'put', put: request.put };
+    case 'deleteRange': return { kind: 'deleteRange', deleteRange: request.deleteRange };
+    case 'txn': return { kind: 'txn', txn: request.txn };
+    case 'compaction': return { kind: 'compaction', compaction: request.compaction };
+    case 'leaseGrant': return { kind: 'leaseGrant', leaseId: request.leaseId, ttlSeconds: request.ttlSeconds };
+    case 'leaseRevoke': return { kind: 'leaseRevoke', leaseId: request.leaseId };
+    case 'leaseCheckpoint':
+      return {
+        kind: 'leaseCheckpoint',
+        checkpoints: request.checkpoints.map((c) => ({ leaseId: c.id, remainingSeconds: c.remainingTtlSeconds })),
+      };
+    case 'range':
+    case 'alarm':
+      throw new Error(`a ${request.kind} request is not a proposal this member makes`);
+  }
+}

@@ -1,0 +1,12 @@
+import * as path from 'node:path';
+
+/** Where a member keeps its files under --data-dir (etcd's layout, with an LMDB db). */
+export function storageLayout(dataDir: string): { memberDir: string; walDir: string; snapDir: string; dbDir: string } {
+  const memberDir = path.join(dataDir, 'member');
+  return {
+    memberDir,
+    walDir: path.join(memberDir, 'wal'),
+    snapDir: path.join(memberDir, 'snap'),
+    dbDir: path.join(memberDir, 'db'),
+  };
+}

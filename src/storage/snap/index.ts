@@ -1,0 +1,1 @@
+export { Snapshotter, snapFileName } from './snapshotter';

@@ -1,0 +1,151 @@
+/**
+ * Owns the live segment: encodes records into the crc chain, writes each batch with one
+ * write call and one fdatasync, and cuts a new segment when the live one is full. Only one
+ * append runs at a time (the Wal's group-commit queue guarantees it).
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Logger } from '../../log';
+import type { HardState } from '../../consensus/types';
+import { encodeHardState } from './codec';
+import { fsyncDirectory } from './fsync-dir';
+import { crcOfEncoded, encodeRecord, RecordType, RecordTypeValue } from './record';
+import { SegmentName, segmentFileName, TEMP_SUFFIX } from './segment-name';
+
+export interface RecordToWrite {
+  type: RecordTypeValue;
+  payload: Uint8Array;
+  /** Set for entry records: the index it carries (names the next segment). */
+  entryIndex?: bigint;
+  /** Set for hard-state records: repeated at the head of every new segment. */
+  hardState?: HardState;
+}
+
+export interface WriterState {
+  dir: string;
+  segments: SegmentName[];
+  handle: fs.FileHandle;
+  sizeBytes: number;
+  lastCrc: number;
+  lastIndex: bigint;
+  hardState: HardState;
+  metadata: Uint8Array;
+}
+
+/** Encodes `records` as a chain starting from `seed`. */
+export function encodeChain(records: RecordToWrite[], seed: number): { frames: Buffer[]; lastCrc: number } {
+  const frames: Buffer[] = [];
+  let crc = seed;
+  for (const record of records) {
+    const frame = encodeRecord(record.type, record.payload, crc);
+    crc = crcOfEncoded(frame);
+    frames.push(frame);
+  }
+  return { frames, lastCrc: crc };
+}
+
+/** The records every segment begins with, so it can be replayed without its predecessors. */
+export function segmentHeader(metadata: Uint8Array, hardState: HardState): RecordToWrite[] {
+  return [
+    { type: RecordType.CrcCarry, payload: new Uint8Array(0) },
+    { type: RecordType.Metadata, payload: metadata },
+    { type: RecordType.HardState, payload: encodeHardState(hardState), hardState },
+  ];
+}
+
+/** Writes a complete segment file atomically: temp file, fdatasync, rename, fsync dir. */
+export async function writeNewSegment(dir: string, name: string, frames: Buffer[]): Promise<{ handle: fs.FileHandle; sizeBytes: number }> {
+  const finalPath = path.join(dir, name);
+  const tempPath = finalPath + TEMP_SUFFIX;
+  const handle = await fs.open(tempPath, 'w+');
+  try {
+    const bytes = Buffer.concat(frames);
+    await writeFully(handle, bytes, 0);
+    await handle.datasync();
+    await fs.rename(tempPath, finalPath);
+    await fsyncDirectory(dir);
+    return { handle, sizeBytes: bytes.length };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+export async function writeFully(handle: fs.FileHandle, bytes: Buffer, position: number): Promise<void> {
+  let written = 0;
+  // Bounded: each pass writes at least one byte or throws.
+  while (written < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    if (bytesWritten <= 0) throw new Error(`WAL write made no progress at ${position + written}`);
+    written += bytesWritten;
+  }
+}
+
+export class SegmentWriter {
+  /** fdatasync/fsync calls made by this writer (tests check group commit with it). */
+  syncCount = 0;
+
+  constructor(
+    private readonly state: WriterState,
+    private readonly segmentBytes: number,
+    private readonly logger: Logger,
+  ) {
+    if (!(segmentBytes > 0)) throw new Error(`segmentBytes must be positive, got ${segmentBytes}`);
+  }
+
+  segmentPaths(): string[] {
+    return this.state.segments.map((segment) => segment.path);
+  }
+
+  get segments(): SegmentName[] {
+    return this.state.segments;
+  }
+
+  /** Appends `records` in order; resolves once they are on disk. Cuts segments as they fill. */
+  async appendDurably(records: RecordToWrite[]): Promise<void> {
+    let pending: Buffer[] = [];
+    for (const record of records) {
+      const frame = encodeRecord(record.type, record.payload, this.state.lastCrc);
+      this.state.lastCrc = crcOfEncoded(frame);
+      if (record.entryIndex !== undefined) this.state.lastIndex = record.entryIndex;
+      if (record.hardState !== undefined) this.state.hardState = record.hardState;
+      pending.push(frame);
+      this.state.sizeBytes += frame.length;
+      if (this.state.sizeBytes >= this.segmentBytes) {
+        await this.writeAndSync(pending);
+        pending = [];
+        await this.cut();
+      }
+    }
+    if (pending.length > 0) await this.writeAndSync(pending);
+  }
+
+  async close(): Promise<void> {
+    await this.state.handle.close();
+  }
+
+  private async writeAndSync(frames: Buffer[]): Promise<void> {
+    const bytes = Buffer.concat(frames);
+    const position = this.state.sizeBytes - bytes.length;
+    await writeFully(this.state.handle, bytes, position);
+    await this.state.handle.datasync();
+    this.syncCount++;
+  }
+
+  private async cut(): Promise<void> {
+    const live = this.state.segments[this.state.segments.length - 1];
+    const seq = live.seq + 1n;
+    const firstIndex = this.state.lastIndex + 1n;
+    const { frames, lastCrc } = encodeChain(segmentHeader(this.state.metadata, this.state.hardState), this.state.lastCrc);
+    const name = segmentFileName(seq, firstIndex);
+    const { handle, sizeBytes } = await writeNewSegment(this.state.dir, name, frames);
+    this.syncCount += 2;
+    await this.state.handle.close();
+    const closedSegmentBytes = this.state.sizeBytes;
+    this.state.handle = handle;
+    this.state.sizeBytes = sizeBytes;
+    this.state.lastCrc = lastCrc;
+    this.state.segments.push({ seq, firstIndex, path: path.join(this.state.dir, name) });
+    this.logger.info({ segment: name, closedSegmentBytes }, 'cut new WAL segment');
+  }
+}

@@ -1,0 +1,3 @@
+import { Scenario } from './scenario';
+
+export const leaseScenarios: Scenario[] = [];

@@ -1,0 +1,125 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageType, newMessage } from '../../src/consensus';
+import { bytes, Network } from './harness';
+
+describe('log replication', () => {
+  test('proposals on the leader are applied on every member in order', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    for (const s of ['a', 'b', 'c']) net.propose(1n, s);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['a', 'b', 'c']);
+  });
+
+  test('a follower forwards proposals to the leader', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.propose(2n, 'from-follower');
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['from-follower']);
+  });
+
+  test('an entry commits only once a majority stores it', () => {
+    const net = new Network([1n, 2n, 3n, 4n, 5n]);
+    net.campaign(1n);
+    const before = net.get(1n).node.status().commit;
+    net.isolate(3n);
+    net.isolate(4n);
+    net.isolate(5n);
+    net.propose(1n, 'minority');
+    assert.equal(net.get(1n).node.status().commit, before, 'leader + 1 of 5 is not a majority');
+    net.heal();
+    net.tickAll(3);
+    assert.ok(net.get(1n).node.status().commit > before);
+    for (const id of [1n, 2n, 3n, 4n, 5n]) assert.deepEqual(net.get(id).appliedData(), ['minority']);
+  });
+
+  test('a partitioned old leader’s uncommitted entries are overwritten (log matching)', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.propose(1n, 'committed');
+    net.isolate(1n);
+    for (let i = 0; i < 5; i++) net.propose(1n, `lost-${i}`);
+    net.campaign(2n);
+    net.propose(2n, 'new');
+    net.heal();
+    net.tickAll(3);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['committed', 'new']);
+    const last = net.get(2n).storage.lastIndex();
+    for (const id of [1n, 3n]) {
+      const s = net.get(id).storage;
+      assert.equal(s.lastIndex(), last);
+      for (let i = s.firstIndex(); i <= last; i++) assert.equal(s.term(i), net.get(2n).storage.term(i), `term at ${i}`);
+    }
+  });
+
+  test('fast backtracking repairs a long divergent follower log in few round trips', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.isolate(1n);
+    for (let i = 0; i < 50; i++) net.get(1n).node.propose(bytes(`stale-${i}`));
+    net.stabilize();
+    net.campaign(2n);
+    for (let i = 0; i < 50; i++) net.get(2n).node.propose(bytes(`good-${i}`));
+    net.stabilize();
+    net.heal();
+    let rejects = 0;
+    const realDeliver = net.deliver.bind(net);
+    net.deliver = (m) => {
+      if (m.type === MessageType.AppResp && m.reject) rejects++;
+      realDeliver(m);
+    };
+    net.tickAll(3);
+    assert.ok(rejects <= 3, `expected few rejections, got ${rejects}`);
+    assert.equal(net.get(1n).appliedData().length, 50);
+    assert.deepEqual(net.get(1n).appliedData(), net.get(2n).appliedData());
+  });
+
+  test('a leader does not commit an earlier-term entry by counting replicas (§5.4.2)', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n); // term 2, empty entry at 2 committed everywhere
+    net.isolate(1n);
+    net.propose(1n, 'old-term'); // index 3, term 2, only on 1
+    net.heal();
+    net.ignore(MessageType.App);
+    net.campaign(1n); // term 3, empty entry at 4; appends are dropped
+    const leader = net.get(1n);
+    assert.equal(leader.node.status().state, 'leader');
+    assert.equal(leader.node.status().term, 3n);
+    const commitBefore = leader.node.status().commit;
+    assert.equal(commitBefore, 2n);
+    const ack = (index: bigint) =>
+      leader.node.step(newMessage({ type: MessageType.AppResp, from: 2n, to: 1n, term: 3n, index }));
+    ack(3n); // a majority (1, 2) now stores index 3, but it is from term 2
+    assert.equal(leader.node.status().commit, 2n);
+    ack(4n); // the term-3 entry commits, and index 3 with it
+    assert.equal(leader.node.status().commit, 4n);
+    net.heal();
+    net.tickAll(3);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['old-term']);
+  });
+
+  test('flow control: a replicating follower never has more than maxInflightMessages appends outstanding', () => {
+    const net = new Network([1n, 2n], { maxInflightMessages: 4, maxEntriesBytesPerMessage: 1 });
+    net.campaign(1n);
+    net.ignore(MessageType.AppResp);
+    const leader = net.get(1n);
+    for (let i = 0; i < 20; i++) leader.node.propose(bytes(`p${i}`));
+    const sent = leader.handleReady().filter((m) => m.type === MessageType.App && m.entries.length > 0);
+    assert.equal(sent.length, 4);
+    net.heal();
+    net.tickAll(30);
+    assert.equal(net.get(2n).appliedData().length, 20);
+  });
+
+  test('the leader reports per-follower progress and state', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.propose(1n, 'a');
+    const progress = net.get(1n).node.status().progress!;
+    const last = net.get(1n).storage.lastIndex();
+    for (const id of [2n, 3n]) {
+      assert.equal(progress.get(id)!.match, last);
+      assert.equal(progress.get(id)!.state, 'replicate');
+    }
+  });
+});
