@@ -10,6 +10,18 @@ import { projectRoot } from '../../src/paths';
  * absent; 64-bit integers are decimal strings; bytes are Buffers; enums are names).
  */
 
+/**
+ * etcd's enum values by their names in etcd's own .proto files. The etcd3 package's copy of
+ * rpc.proto renames them (Descend, Mod, Noput, Put…), and proto-loader silently DROPS an enum
+ * field given an unknown name, so requests should use these numbers. Decoded responses show
+ * the etcd3 spelling (e.g. Event.type 'Put' / 'Delete').
+ */
+export const SortOrder = { NONE: 0, ASCEND: 1, DESCEND: 2 } as const;
+export const SortTarget = { KEY: 0, VERSION: 1, CREATE: 2, MOD: 3, VALUE: 4 } as const;
+export const CompareResult = { EQUAL: 0, GREATER: 1, LESS: 2, NOT_EQUAL: 3 } as const;
+export const CompareTarget = { VERSION: 0, CREATE: 1, MOD: 2, VALUE: 3, LEASE: 4 } as const;
+export const FilterType = { NOPUT: 0, NODELETE: 1 } as const;
+
 /** Decoded wire message: proto-loader objects are untyped by nature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Wire = Record<string, any>;

@@ -1,3 +1,4 @@
+import { Errors } from '../../errors';
 import type {
   Compare,
   CompactionRequest,
@@ -18,8 +19,11 @@ import { hasField, int64ToWire, wireBool, wireBytes, wireEnum, wireInt64, type W
  * omits zero values (proto3 canonical form) so an encoded proposal stays small.
  */
 
-/** Txn nesting deeper than this is refused by the decoder (etcd is bounded by the op budget). */
-export const MAX_TXN_DEPTH = 64;
+/**
+ * Txn nesting deeper than this is refused while decoding. etcd's op budget (each level
+ * spends at least one op of max-txn-ops) allows depth <= max-txn-ops, so this is generous.
+ */
+export const MAX_TXN_DEPTH = 1024;
 
 export function rangeRequestFromWire(w: Wire): RangeRequest {
   return {
@@ -78,7 +82,7 @@ export function requestOpFromWire(w: Wire, depth: number): RequestOp {
 }
 
 export function txnRequestFromWire(w: Wire, depth = 0): TxnRequest {
-  if (depth > MAX_TXN_DEPTH) throw new RangeError(`txn nested deeper than ${MAX_TXN_DEPTH}`);
+  if (depth > MAX_TXN_DEPTH) throw Errors.tooManyOps();
   const compares: Wire[] = Array.isArray(w.compare) ? w.compare : [];
   const success: Wire[] = Array.isArray(w.success) ? w.success : [];
   const failure: Wire[] = Array.isArray(w.failure) ? w.failure : [];

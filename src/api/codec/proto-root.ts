@@ -10,6 +10,7 @@ export const PROTO_FILES = [
   'v3lockpb/v3lock.proto',
   'v3electionpb/v3election.proto',
   'latchkey/internal.proto',
+  'grpc/health/v1/health.proto',
 ] as const;
 
 let cachedRoot: protobuf.Root | undefined;

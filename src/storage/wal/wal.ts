@@ -29,7 +29,9 @@ interface QueuedSave {
 
 export class Wal {
   private queue: QueuedSave[] = [];
-  private flushing: Promise<void> | undefined;
+  /** True while flushLoop runs; cleared synchronously when it sees an empty queue, so no save is stranded. */
+  private flushActive = false;
+  private flushDone: Promise<void> = Promise.resolve();
   /** Set by the first failed write or fsync: after that the file state is unknown, so every later call fails. */
   private failure: Error | undefined;
   private closed = false;
@@ -152,7 +154,7 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     // Bounded: the queue only shrinks once closed is set (enqueue refuses).
-    while (this.flushing !== undefined) await this.flushing;
+    while (this.flushActive) await this.flushDone;
     await this.writer.close();
     this.logger.info({ dir: this.dir }, 'closed WAL');
   }
@@ -165,12 +167,23 @@ export class Wal {
     }
     if (this.queue.length >= MAX_QUEUED_SAVES) return Promise.reject(new Error(`WAL queue full (${MAX_QUEUED_SAVES} saves)`));
     const done = new Promise<void>((resolve, reject) => this.queue.push({ records, resolve, reject }));
-    if (this.flushing === undefined) this.flushing = this.flushLoop().finally(() => (this.flushing = undefined));
+    if (!this.flushActive) {
+      this.flushActive = true;
+      this.flushDone = this.flushLoop();
+    }
     return done;
   }
 
   /** Drains the queue one batch at a time; each batch is one write and one fdatasync. */
   private async flushLoop(): Promise<void> {
+    try {
+      await this.drainQueue();
+    } finally {
+      this.flushActive = false;
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];

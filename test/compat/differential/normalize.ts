@@ -57,7 +57,7 @@ function normalizeValue(field: string, value: unknown, ctx: NormalizeContext): u
     if (value === '' || value === '0') return DROP;
     if (REVISION_FIELDS.has(field)) return `@${BigInt(value) - ctx.base}`;
     if (LEASE_FIELDS.has(field)) return leaseLabel(value, ctx);
-    if (field === 'type' && value === 'PUT') return DROP; // Event.type enum zero
+    if (field === 'type') return value === 'Put' || value === 'PUT' ? DROP : value.toUpperCase(); // Event.type; PUT is enum zero
     return value;
   }
   return value;

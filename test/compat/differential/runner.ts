@@ -1,4 +1,15 @@
-import { BidiStream, EtcdClient, RpcError, Wire, prefixEnd } from '../../support/etcd-client';
+import {
+  BidiStream,
+  CompareResult,
+  CompareTarget,
+  EtcdClient,
+  FilterType,
+  RpcError,
+  SortOrder,
+  SortTarget,
+  Wire,
+  prefixEnd,
+} from '../../support/etcd-client';
 import { KeyBytes, LeaseRef, Req, RevRef, Scenario, Step, describeStep } from './scenario';
 import { NormalizeContext, normalize } from './normalize';
 
@@ -20,6 +31,15 @@ const UNARY_SERVICE: Record<string, 'KV' | 'Lease'> = {
   LeaseLeases: 'Lease',
 };
 const MAX_STREAMS = 8;
+
+/** Enum fields written with etcd's names in scenarios, sent as numbers (see etcd-client.ts). */
+const ENUM_FIELDS: Record<string, Record<string, number>> = {
+  sort_order: SortOrder,
+  sort_target: SortTarget,
+  result: CompareResult,
+  target: CompareTarget,
+  filters: FilterType,
+};
 
 class ScenarioRun {
   readonly ctx: NormalizeContext;
@@ -44,6 +64,12 @@ class ScenarioRun {
     if (value instanceof KeyBytes) return Buffer.concat([this.ctx.prefix, value.bytes]);
     if (Buffer.isBuffer(value)) return value;
     if (typeof value === 'string') {
+      const enumValues = ENUM_FIELDS[field];
+      if (enumValues !== undefined) {
+        const number = enumValues[value];
+        if (number === undefined) throw new Error(`unknown ${field} value ${value}`);
+        return number;
+      }
       if (field === 'key') return value === '' ? Buffer.alloc(0) : Buffer.concat([this.ctx.prefix, Buffer.from(value)]);
       if (field === 'range_end') {
         if (value === '') return Buffer.alloc(0);

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventType } from '../../../src/storage/mvcc/types';
 import { WatchFilter } from '../../../src/storage/mvcc/watch/types';
-import { Recorder, createRequest, fixture, keyOf, prefixEnd } from './harness';
+import { Recorder, afterImmediate, createRequest, fixture, keyOf, prefixEnd } from './harness';
 
 describe('live events', () => {
   test('start revision 0 sees only changes after the current revision, one response per revision', () => {
@@ -179,7 +179,8 @@ describe('cancel, progress request and close', () => {
     const stream = hub.openStream(rec.sink);
     stream.create(createRequest('k', { startRevision: 1n }));
     stream.cancel(0n);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await afterImmediate();
+    await afterImmediate();
     assert.deepEqual(
       rec.responses.map((r) => [r.created, r.canceled, r.events.length]),
       [

@@ -1,0 +1,72 @@
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Errors } from '../errors';
+import type { Logger } from '../log';
+import type { WatchResponse } from '../storage/mvcc/watch/types';
+import { encodeWatchResponse, watchRequestFromWire } from './codec/watch-wire';
+import { errorToServiceError } from './error-status';
+import type { MemberPort } from './member-port';
+import { DecodeFailure, type DecodedRequest } from './method-codec';
+
+export interface WatchServiceOptions {
+  /** A response at least this large is split for watchers with fragment=true (etcd: 2 MiB). */
+  fragmentThresholdBytes: number;
+  /**
+   * Bound on bytes queued for one slow client; beyond it the stream is ended with
+   * RESOURCE_EXHAUSTED rather than letting memory grow without limit.
+   */
+  maxBufferedBytes: number;
+}
+
+/**
+ * etcdserverpb.Watch: one member WatchStream per gRPC stream. Create/cancel/progress go
+ * to it in arrival order; its responses are encoded (and fragmented) here. A client
+ * half-close keeps the stream open, as in etcd; a cancel or an error closes the WatchStream.
+ */
+export function watchService(member: MemberPort, logger: Logger, options: WatchServiceOptions): UntypedServiceImplementation {
+  return {
+    Watch: (call: ServerDuplexStream<DecodedRequest, Buffer>) => {
+      let closed = false;
+      const close = (): void => {
+        if (closed) return;
+        closed = true;
+        watchStream.close();
+      };
+      const fail = (err: unknown): void => {
+        if (closed) return;
+        close();
+        call.emit('error', errorToServiceError(err, logger, 'Watch/Watch'));
+      };
+      const send = (response: WatchResponse): void => {
+        if (closed) return;
+        const header = member.watch.headerFor(response.headerRevision);
+        for (const bytes of encodeWatchResponse(header, response, options.fragmentThresholdBytes)) call.write(bytes);
+        if (call.writableLength > options.maxBufferedBytes) {
+          logger.warn({ bufferedBytes: call.writableLength }, 'watch client too slow; ending its stream');
+          fail(Errors.tooManyRequests());
+        }
+      };
+      const watchStream = member.watch.openStream(send);
+      call.on('data', (request: DecodedRequest) => {
+        if (closed) return;
+        if (request instanceof DecodeFailure) {
+          fail(request.error);
+          return;
+        }
+        try {
+          const model = watchRequestFromWire(request);
+          switch (model.kind) {
+            case 'create': watchStream.create(model.create); break;
+            case 'cancel': watchStream.cancel(model.watchId); break;
+            case 'progress': watchStream.requestProgress(); break;
+            case 'none': break;
+          }
+        } catch (err) {
+          fail(err);
+        }
+      });
+      call.on('cancelled', close);
+      call.on('error', close);
+      call.on('close', close);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import type { RangeOptions } from 'lmdb';
+import { decodeIndexKey, indexKey, indexKeyPrefix } from './key-index-codec';
+import { decodeKeyValue } from './key-value-codec';
+import { inKeyRange, isEmptyInterval, isFromKey, isSingleKey, MAX_KEY_BYTES } from './key-range';
+import { revisionKey } from './revision';
+import { INDEX_PUT, type MvccDatabases } from './schema';
+import type { KeyValue } from './types';
+
+const MAX_SUB_REVISION = 0xffff_ffff_ffff_ffffn;
+
+export interface ScanResult {
+  /** At most `limit` KeyValues in key order (none when counting only). */
+  kvs: KeyValue[];
+  /** Every key live in the range at that revision, ignoring the limit. */
+  count: number;
+}
+
+/**
+ * Reads of the KV state: the live state from `latest`, any state since the last compaction
+ * from `keyIndex` + `history`. Inside a write transaction these see its uncommitted writes.
+ */
+export class KvView {
+  constructor(private readonly dbs: MvccDatabases) {}
+
+  getLatest(key: Buffer): KeyValue | undefined {
+    if (key.length > MAX_KEY_BYTES) return undefined; // never stored (validatePut)
+    const bytes = this.dbs.latest.get(key);
+    return bytes === undefined ? undefined : decodeKeyValue(bytes);
+  }
+
+  /** limit 0 = no limit. */
+  scanLatest(key: Buffer, rangeEnd: Buffer, limit: number, countOnly: boolean): ScanResult {
+    if (isSingleKey(rangeEnd)) {
+      const kv = this.getLatest(key);
+      if (kv === undefined) return { kvs: [], count: 0 };
+      return { kvs: countOnly ? [] : [kv], count: 1 };
+    }
+    if (isEmptyInterval(key, rangeEnd)) return { kvs: [], count: 0 };
+    const bounds = latestBounds(key, rangeEnd);
+    const count = this.dbs.latest.getKeysCount(bounds);
+    if (countOnly) return { kvs: [], count };
+    const kvs: KeyValue[] = [];
+    for (const { value } of this.dbs.latest.getRange({ ...bounds, ...(limit > 0 ? { limit } : {}) })) {
+      kvs.push(decodeKeyValue(value));
+    }
+    return { kvs, count };
+  }
+
+  /** The range as of `revision` (latest version with main <= revision of each key). */
+  scanAt(revision: bigint, key: Buffer, rangeEnd: Buffer, limit: number, countOnly: boolean): ScanResult {
+    if (isSingleKey(rangeEnd)) {
+      const kv = this.versionAtOrBefore(key, revision);
+      if (kv === undefined) return { kvs: [], count: 0 };
+      return { kvs: countOnly ? [] : [kv], count: 1 };
+    }
+    if (isEmptyInterval(key, rangeEnd)) return { kvs: [], count: 0 };
+
+    const visible: Buffer[] = []; // history keys of the versions to return
+    let count = 0;
+    let currentKey: Buffer | undefined;
+    let candidate: Buffer | undefined; // newest visible put of currentKey, undefined if deleted
+    const flush = (): void => {
+      if (candidate === undefined) return;
+      count++;
+      if (!countOnly && (limit === 0 || visible.length < limit)) visible.push(candidate);
+    };
+    for (const { key: entryKey, value: flag } of this.dbs.keyIndex.getRange(indexBounds(key, rangeEnd))) {
+      const entry = decodeIndexKey(entryKey);
+      if (!inKeyRange(entry.key, key, rangeEnd)) {
+        if (!isFromKey(rangeEnd) && Buffer.compare(entry.key, rangeEnd) >= 0) break;
+        continue;
+      }
+      if (currentKey === undefined || !currentKey.equals(entry.key)) {
+        flush();
+        currentKey = entry.key;
+        candidate = undefined;
+      }
+      if (entry.main > revision) continue;
+      candidate = flag[0] === INDEX_PUT ? revisionKey(entry.main, entry.sub, false) : undefined;
+    }
+    flush();
+    return { kvs: visible.map((historyKey) => this.historyKeyValue(historyKey)), count };
+  }
+
+  /** The key's version visible at `revision`; undefined if absent, deleted or compacted away. */
+  versionAtOrBefore(key: Buffer, revision: bigint): KeyValue | undefined {
+    if (key.length > MAX_KEY_BYTES || revision <= 0n) return undefined;
+    const newest = this.dbs.keyIndex.getRange({
+      start: indexKey(key, { main: revision, sub: MAX_SUB_REVISION }),
+      end: indexKeyPrefix(key),
+      reverse: true,
+      limit: 1,
+    });
+    for (const { key: entryKey, value: flag } of newest) {
+      if (flag[0] !== INDEX_PUT) return undefined;
+      const entry = decodeIndexKey(entryKey);
+      return this.historyKeyValue(revisionKey(entry.main, entry.sub, false));
+    }
+    return undefined;
+  }
+
+  private historyKeyValue(historyKey: Buffer): KeyValue {
+    const bytes = this.dbs.history.get(historyKey);
+    if (bytes === undefined) throw new Error(`key index points at missing history entry ${historyKey.toString('hex')}`);
+    return decodeKeyValue(bytes);
+  }
+}
+
+/**
+ * LMDB bounds for [key, rangeEnd) on `latest`. Stored keys are at most MAX_KEY_BYTES long, so
+ * a longer bound is replaced by its MAX_KEY_BYTES prefix: the only stored key between that
+ * prefix and the real bound is the prefix itself, excluded (start) or included (end).
+ */
+export function latestBounds(key: Buffer, rangeEnd: Buffer): RangeOptions {
+  const options: RangeOptions = {};
+  if (key.length > MAX_KEY_BYTES) {
+    options.start = key.subarray(0, MAX_KEY_BYTES);
+    options.exclusiveStart = true;
+  } else {
+    options.start = key;
+  }
+  if (!isFromKey(rangeEnd)) {
+    if (rangeEnd.length > MAX_KEY_BYTES) {
+      options.end = rangeEnd.subarray(0, MAX_KEY_BYTES);
+      options.inclusiveEnd = true;
+    } else {
+      options.end = rangeEnd;
+    }
+  }
+  return options;
+}
+
+/** A superset of the index entries for [key, rangeEnd); callers filter decoded keys exactly. */
+function indexBounds(key: Buffer, rangeEnd: Buffer): RangeOptions {
+  const options: RangeOptions = { start: indexKeyPrefix(key.subarray(0, MAX_KEY_BYTES)) };
+  if (!isFromKey(rangeEnd) && rangeEnd.length <= MAX_KEY_BYTES) options.end = indexKeyPrefix(rangeEnd);
+  return options;
+}

@@ -1,0 +1,64 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+/**
+ * The LMDB layout of the MVCC store. One environment (one file), five named databases:
+ *
+ *  history  : etcd revision key (revision.ts) → mvccpb.KeyValue bytes; a tombstone's value is
+ *             KeyValue{key} (exactly etcd's "key" bucket, so HashKV matches its algorithm)
+ *  keyIndex : escaped key ++ revision (key-index-codec.ts) → 1 byte: 0 put, 1 tombstone;
+ *             finds the version of a key visible at any revision since the last compaction
+ *  latest   : user key → KeyValue bytes of its live version (absent when deleted);
+ *             serves reads at the current revision without touching history
+ *  meta     : name → value (current/compacted revision, consistent index, named blobs)
+ *  leases   : 8-byte BE lease id → 8-byte ttlSeconds ++ 8-byte remainingSeconds
+ *
+ * Invariant: latest, keyIndex and history always change in the same write transaction, and
+ * latest[k] equals history[rev] for the newest keyIndex entry of k when that is not a tombstone.
+ */
+
+export type BinaryDatabase = Database<Uint8Array, Uint8Array>;
+
+export interface MvccDatabases {
+  root: RootDatabase<Uint8Array, Uint8Array>;
+  history: BinaryDatabase;
+  keyIndex: BinaryDatabase;
+  latest: BinaryDatabase;
+  meta: BinaryDatabase;
+  leases: BinaryDatabase;
+}
+
+export const INDEX_PUT = 0;
+export const INDEX_TOMBSTONE = 1;
+
+export const MetaKey = {
+  currentRevision: Buffer.from('currentRevision'),
+  compactedRevision: Buffer.from('compactedRevision'),
+  consistentIndex: Buffer.from('consistentIndex'),
+} as const;
+
+const BLOB_PREFIX = 'blob/';
+
+export function blobMetaKey(name: string): Buffer {
+  return Buffer.from(BLOB_PREFIX + name, 'utf8');
+}
+
+const DATABASE_OPTIONS = { keyEncoding: 'binary', encoding: 'binary' } as const;
+
+export function openDatabases(directory: string, mapSizeBytes: number | undefined): MvccDatabases {
+  // noSync: commits never fsync on the event loop. Durability of applied entries comes
+  // from the WAL; flushed() forces an fsync on a worker thread when a snapshot needs it.
+  const root = open<Uint8Array, Uint8Array>(directory, {
+    ...DATABASE_OPTIONS,
+    maxDbs: 8,
+    noSync: true,
+    ...(mapSizeBytes !== undefined ? { mapSize: mapSizeBytes } : {}),
+  });
+  return {
+    root,
+    history: root.openDB('history', DATABASE_OPTIONS),
+    keyIndex: root.openDB('keyIndex', DATABASE_OPTIONS),
+    latest: root.openDB('latest', DATABASE_OPTIONS),
+    meta: root.openDB('meta', DATABASE_OPTIONS),
+    leases: root.openDB('leases', DATABASE_OPTIONS),
+  };
+}
