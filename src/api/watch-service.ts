@@ -1,7 +1,7 @@
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
-import type { WatchResponse } from '../storage/mvcc/watch/types';
+import type { WatchResponse, WatchStream } from '../storage/mvcc/watch/types';
 import { encodeWatchResponse, watchRequestFromWire } from './codec/watch-wire';
 import { errorToServiceError } from './error-status';
 import type { MemberPort } from './member-port';
@@ -26,10 +26,11 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
   return {
     Watch: (call: ServerDuplexStream<DecodedRequest, Buffer>) => {
       let closed = false;
+      let watchStream: WatchStream | undefined;
       const close = (): void => {
         if (closed) return;
         closed = true;
-        watchStream.close();
+        watchStream?.close();
       };
       const fail = (err: unknown): void => {
         if (closed) return;
@@ -45,7 +46,9 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
           fail(Errors.tooManyRequests());
         }
       };
-      const watchStream = member.watch.openStream(send);
+      const stream = member.watch.openStream(send);
+      watchStream = stream;
+      if (closed) stream.close();
       call.on('data', (request: DecodedRequest) => {
         if (closed) return;
         if (request instanceof DecodeFailure) {
@@ -55,9 +58,9 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
         try {
           const model = watchRequestFromWire(request);
           switch (model.kind) {
-            case 'create': watchStream.create(model.create); break;
-            case 'cancel': watchStream.cancel(model.watchId); break;
-            case 'progress': watchStream.requestProgress(); break;
+            case 'create': stream.create(model.create); break;
+            case 'cancel': stream.cancel(model.watchId); break;
+            case 'progress': stream.requestProgress(); break;
             case 'none': break;
           }
         } catch (err) {

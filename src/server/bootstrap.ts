@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { MemoryStorage } from '../consensus';
 import { ConfChangeType, EntryType, type ConfState, type Entry, type HardState } from '../consensus/types';
-import { encodeConfChange } from './conf-change-codec';
+import { encodeConfChange } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { Logger } from '../log';
 import { MvccStore } from '../storage/mvcc';

@@ -46,7 +46,7 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
       (c) =>
         new WatchHub({
           history: c.resolve<OpenedStorage>(Tokens.Storage).store,
-          logger: c.resolve<Logger>(Tokens.Logger).child({ component: 'watch' }),
+          logger: c.resolve<Logger>(Tokens.Logger),
           progressIntervalMs: c.resolve<MemberConfig>(Tokens.Config).watchProgressNotifyIntervalMs,
         }),
     ),

@@ -11,7 +11,7 @@ import type { WatchHub } from '../storage/mvcc/watch';
 import { Applier, type ApplyValue, type CommittedRequest } from './applier';
 import type { OpenedStorage } from './bootstrap';
 import type { MemberConfig } from './config';
-import { decodeConfChange } from './conf-change-codec';
+import { decodeConfChange } from '../consensus';
 import { IdGenerator } from './id-generator';
 import { LinearizableReads } from './linearizable-reads';
 import { decodeMembers, encodeMembers, Membership } from './membership';

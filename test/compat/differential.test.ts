@@ -47,9 +47,17 @@ describe(`differential: etcd 3.4 vs ${targetLabel}`, { skip: skipUnlessBinaries(
       let candidateClient: EtcdClient | undefined;
 
       before(async () => {
-        [reference, candidate] = await Promise.all([startEtcd({ name: `ref-${group}` }), startServerOfKind(target, { name: `sut-${group}` })]);
-        referenceClient = new EtcdClient(reference.endpoint);
-        candidateClient = new EtcdClient(candidate.endpoint);
+        // allSettled: whichever server did start is assigned, so `after` stops it.
+        const [ref, sut] = await Promise.allSettled([
+          startEtcd({ name: `ref-${group}` }),
+          startServerOfKind(target, { name: `sut-${group}` }),
+        ]);
+        if (ref.status === 'fulfilled') reference = ref.value;
+        if (sut.status === 'fulfilled') candidate = sut.value;
+        if (ref.status === 'rejected') throw ref.reason;
+        if (sut.status === 'rejected') throw sut.reason;
+        referenceClient = new EtcdClient(reference!.endpoint);
+        candidateClient = new EtcdClient(candidate!.endpoint);
       });
 
       after(async () => {

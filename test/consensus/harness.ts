@@ -43,6 +43,9 @@ export interface NodeOptions {
 
 export class TestNode {
   readonly applied: Entry[] = [];
+  /** The state machine: the data of applied non-empty normal entries. */
+  state: string[] = [];
+  appliedIndex = 0n;
   readonly readStates: { index: bigint; context: string }[] = [];
   node: RawNode;
   /** Snapshot data the state machine was restored from (if any). */
@@ -64,12 +67,21 @@ export class TestNode {
       this.storage.applySnapshot(rd.snapshot);
       this.restoredFrom = rd.snapshot.metadata.index;
       this.applied.length = 0;
+      this.state = JSON.parse(text(rd.snapshot.data) || '[]') as string[];
+      this.appliedIndex = rd.snapshot.metadata.index;
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     this.storage.append(rd.entries);
     for (const e of rd.committedEntries) {
-      if (e.type === EntryType.ConfChange) this.node.applyConfChange(decodeConfChange(e.data));
       this.applied.push(e);
+      this.appliedIndex = e.index;
+      if (e.type === EntryType.ConfChange) {
+        const cs = this.node.applyConfChange(decodeConfChange(e.data));
+        // Like etcd's server, keep the snapshot a leader would send current with membership.
+        this.storage.createSnapshot(e.index, cs, this.snapshotData());
+      } else if (e.data.length > 0) {
+        this.state.push(text(e.data));
+      }
     }
     for (const rs of rd.readStates) this.readStates.push({ index: rs.index, context: text(rs.context) });
     this.node.advance(rd);
@@ -77,7 +89,18 @@ export class TestNode {
   }
 
   appliedData(): string[] {
-    return this.applied.filter((e) => e.type === EntryType.Normal && e.data.length > 0).map((e) => text(e.data));
+    return this.state;
+  }
+
+  snapshotData(): Uint8Array {
+    return bytes(JSON.stringify(this.state));
+  }
+
+  /** Snapshots the state machine at the applied index and drops the log before it. */
+  compact(): void {
+    const cs = this.node.status().confState;
+    this.storage.createSnapshot(this.appliedIndex, cs, this.snapshotData());
+    this.storage.compact(this.appliedIndex);
   }
 }
 
@@ -89,6 +112,8 @@ export class Network {
   private readonly ignored = new Set<MessageTypeValue>();
   /** term -> leader id seen, for election safety. */
   private readonly leaders = new Map<bigint, NodeId>();
+  /** commitTerms[i-1]: term of the first leader seen with commit ≥ i. */
+  private readonly commitTerms: bigint[] = [];
   trace = false;
 
   constructor(
@@ -120,6 +145,18 @@ export class Network {
     };
     const node = new TestNode(id, storage, config);
     this.nodes.set(id, node);
+    return node;
+  }
+
+  /** Crash and restart: unpersisted state is lost; the node reloads from its storage. */
+  restart(id: NodeId, seed: number): TestNode {
+    const old = this.get(id);
+    const snap = old.storage.snapshot();
+    const node = this.add(id, old.storage, seed, snap.metadata.index);
+    node.state = JSON.parse(text(snap.data) || '[]') as string[];
+    node.appliedIndex = snap.metadata.index;
+    node.restoredFrom = old.restoredFrom;
+    node.applied.push(...old.applied.filter((e) => e.index <= snap.metadata.index));
     return node;
   }
 
@@ -236,15 +273,26 @@ export class Network {
       assert.ok(seen === undefined || seen === n.id, `two leaders in term ${s.term}: ${seen} and ${n.id}`);
       this.leaders.set(s.term, n.id);
     }
-    // State machine safety: applied sequences are prefixes of one another (by index and term).
+    // State machine safety: applied sequences are prefixes of the longest one (by index and term).
     const logs = [...this.nodes.values()].filter((n) => n.restoredFrom === undefined).map((n) => n.applied);
-    for (let i = 1; i < logs.length; i++) {
-      const a = logs[0];
-      const b = logs[i];
-      const len = Math.min(a.length, b.length);
-      for (let k = 0; k < len; k++) {
-        assert.equal(a[k].index, b[k].index, 'applied index mismatch');
-        assert.equal(a[k].term, b[k].term, `applied term mismatch at index ${a[k].index}`);
+    const longest = logs.reduce((a, b) => (b.length > a.length ? b : a), [] as Entry[]);
+    for (const log of logs) {
+      for (let k = 0; k < log.length; k++) {
+        assert.equal(log[k].index, longest[k].index, 'applied index mismatch');
+        assert.equal(log[k].term, longest[k].term, `applied term mismatch at index ${log[k].index}`);
+      }
+    }
+    // Leader completeness: an entry committed by the leader of term T is in the log of
+    // every leader of a later term.
+    for (const n of this.nodes.values()) {
+      const st = n.node.status();
+      if (st.state !== 'leader') continue;
+      for (let i = this.commitTerms.length + 1; BigInt(i) <= st.commit; i++) this.commitTerms.push(st.term);
+      const first = n.storage.firstIndex();
+      for (const e of longest) {
+        const committedInTerm = this.commitTerms[Number(e.index) - 1];
+        if (e.index < first || committedInTerm === undefined || st.term <= committedInTerm) continue;
+        assert.ok(e.index <= n.storage.lastIndex() && n.storage.term(e.index) === e.term, `leader ${n.id} (term ${st.term}) lacks committed entry ${e.index}`);
       }
     }
   }

@@ -37,7 +37,8 @@ export class KvView {
     }
     if (isEmptyInterval(key, rangeEnd)) return { kvs: [], count: 0 };
     const bounds = latestBounds(key, rangeEnd);
-    const count = this.dbs.latest.getKeysCount(bounds);
+    // A copy: lmdb-js getKeysCount mutates its options object.
+    const count = this.dbs.latest.getKeysCount({ ...bounds });
     if (countOnly) return { kvs: [], count };
     const kvs: KeyValue[] = [];
     for (const { value } of this.dbs.latest.getRange({ ...bounds, ...(limit > 0 ? { limit } : {}) })) {

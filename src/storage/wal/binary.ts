@@ -66,6 +66,8 @@ export class ByteReader {
   }
 }
 
+const MAX_U64 = (1n << 64n) - 1n;
+
 export class ByteWriter {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -90,6 +92,8 @@ export class ByteWriter {
   }
 
   u64(value: bigint): this {
+    // setBigUint64 would silently wrap a negative or oversized value.
+    if (value < 0n || value > MAX_U64) throw new Error(`ByteWriter: ${value} is not a uint64`);
     this.view.setBigUint64(this.offset, value, true);
     this.offset += 8;
     return this;

@@ -1,7 +1,6 @@
 /**
  * Binary encodings of the Raft values the WAL and the snapshotter persist. Exact sizes,
- * little-endian, 64-bit values as u64 (setBigUint64 throws on a negative or oversized bigint,
- * which is the assertion we want).
+ * little-endian, 64-bit values as u64 (ByteWriter throws on a negative or oversized bigint).
  */
 import type { ConfState, Entry, EntryTypeValue, HardState, NodeId, SnapshotMetadata } from '../../consensus/types';
 import { EntryType } from '../../consensus/types';

@@ -17,7 +17,7 @@ export interface ReplayResult {
   recovery: WalRecovery;
   /** Crc of the last valid record on disk: the next record chains from it. */
   lastCrc: number;
-  /** Index of the last entry record on disk (before conflict resolution), for naming segments. */
+  /** Index of the last entry record on disk (or a later snapshot marker), for naming segments. */
   lastIndex: bigint;
   lastSegmentValidBytes: number;
   /** Where the last segment's torn write starts; bytes from there on are to be truncated. */
@@ -91,6 +91,8 @@ class ReplayState {
   }
 
   private applyMarker(marker: SnapshotMetadata): void {
+    // As the writer does: segments cut after a marker are named above it.
+    if (marker.index > this.lastIndex) this.lastIndex = marker.index;
     if (this.from === undefined || marker.index !== this.from.index) return;
     if (marker.term !== this.from.term) {
       throw new Error(`WAL snapshot marker at index ${marker.index} has term ${marker.term}, snapshot has term ${this.from.term}`);

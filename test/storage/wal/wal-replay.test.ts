@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
 import type { SnapshotMetadata } from '../../../src/consensus/types';
 import { silentLogger } from '../../../src/log';
 import { Wal } from '../../../src/storage/wal';
@@ -69,6 +70,26 @@ describe('WAL round trip', () => {
       const { wal: reopened, recovery } = await Wal.open(dir, snapshot, options());
       assert.deepEqual(recovery.snapshot, snapshot);
       assert.deepEqual(recovery.entries.map((e) => e.index), range(21n, 35n));
+      await reopened.close();
+    }));
+
+  test('a follower that installed a snapshot far past its log replays from it, even when the marker cut a segment', () =>
+    withTempDir(async (dir) => {
+      const created = await Wal.create(dir, metadata, options());
+      await created.save({ term: 1n, vote: 1n, commit: 10n }, entries(1n, 10));
+      await created.close();
+      const sizeBytes = (await fs.stat(created.segmentFiles()[0])).size;
+      // The marker record alone pushes the segment over the limit, so a cut follows it.
+      const { wal } = await Wal.open(dir, undefined, { segmentBytes: sizeBytes + 10, logger: silentLogger() });
+      const installed: SnapshotMetadata = { index: 1000n, term: 3n, confState: { voters: [1n, 2n], learners: [] } };
+      await wal.saveSnapshotMarker(installed);
+      assert.equal(wal.segmentFiles().length, 2);
+      await wal.save({ term: 3n, vote: 0n, commit: 1002n }, entries(1001n, 3, 3n));
+      await wal.releaseBefore(1000n);
+      await wal.close();
+      const { wal: reopened, recovery } = await Wal.open(dir, installed, options());
+      assert.deepEqual(recovery.entries.map((e) => e.index), [1001n, 1002n, 1003n]);
+      assert.equal(recovery.hardState.commit, 1002n);
       await reopened.close();
     }));
 

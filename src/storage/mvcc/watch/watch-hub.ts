@@ -108,6 +108,11 @@ export class WatchHub implements WatcherRegistry {
     return this.synced.size + this.unsynced.size;
   }
 
+  /** Watchers replaying history (started in the past, or whose stream fell behind). */
+  catchingUpCount(): number {
+    return this.unsynced.size;
+  }
+
   /** Stops the catch-up loop and every stream's timer; nothing is sent afterwards. */
   close(): void {
     if (this.closed) return;

@@ -55,7 +55,7 @@ export class HubWatchStream implements WatchStream, WatcherOwner {
       return this.refuseCreate(headerRevision, Errors.tooManyRequests().message);
     }
     const id = req.watchId !== 0n ? req.watchId : this.takeAutoId();
-    const watcher = new Watcher(id, this, range, [...req.filters], req.prevKv, req.progressNotify, req.fragment, 0n);
+    const watcher = new Watcher(id, this, range, [...req.filters], req.prevKv, req.progressNotify, req.fragment);
     this.watchers.set(id, watcher);
     // The created response goes out before the watcher can receive anything.
     this.send(this.controlResponse(headerRevision, id, { created: true }));

@@ -22,8 +22,9 @@ export class Watcher {
   /**
    * The lowest revision not yet delivered (etcd's minRev). Invariant: every event of this
    * watcher with revision < nextRevision has been sent (or filtered), none at or above it.
+   * Set by the hub when it registers the watcher.
    */
-  nextRevision: bigint;
+  nextRevision = 0n;
   /** Progress notifications are skipped for a watcher that sent events since the last tick. */
   sentEventsSinceTick = false;
   /** Catch-up batch being assembled (unfiltered events, at most maxRevisionsPerBatch revisions). */
@@ -38,10 +39,7 @@ export class Watcher {
     readonly prevKv: boolean,
     readonly progressNotify: boolean,
     readonly fragment: boolean,
-    startRevision: bigint,
-  ) {
-    this.nextRevision = startRevision;
-  }
+  ) {}
 
   isActive(): boolean {
     return this.group !== 'removed';

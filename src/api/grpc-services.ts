@@ -1,0 +1,75 @@
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from '../log';
+import { authService } from './auth-service';
+import { clusterService } from './cluster-service';
+import { healthService } from './health-service';
+import { kvService } from './kv-service';
+import { leaseService } from './lease-service';
+import { maintenanceService } from './maintenance-service';
+import type { MemberPort } from './member-port';
+import { rawServiceDefinition, serviceDefinition, type MethodCodecOptions } from './method-codec';
+import { unimplementedHandlers } from './unimplemented-service';
+import { watchService } from './watch-service';
+
+/** etcd's grpcOverheadBytes: gRPC max receive = max-request-bytes + this. */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+/** Watch buffering per stream before a slow client is cut off. */
+export const WATCH_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
+
+export interface GrpcService {
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+/** 3.5-only methods that etcd3's bundled protos may call; etcd 3.4 answers UNIMPLEMENTED. */
+const LATER_VERSION_METHODS: Record<string, string[]> = {
+  'etcdserverpb.Maintenance': ['Downgrade'],
+  'etcdserverpb.Auth': ['AuthStatus'],
+};
+
+export function maxReceiveBytes(member: MemberPort): number {
+  return member.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
+}
+
+/** Every service the client port serves, with codecs and handlers bound to `member`. */
+export function createGrpcServices(member: MemberPort, logger: Logger): GrpcService[] {
+  const codec: MethodCodecOptions = { maxReceiveBytes: maxReceiveBytes(member) };
+  const definition = (name: string): ServiceDefinition => serviceDefinition(name, codec);
+  const auth = definition('etcdserverpb.Auth');
+  const lock = definition('v3lockpb.Lock');
+  const election = definition('v3electionpb.Election');
+  const services: GrpcService[] = [
+    { name: 'etcdserverpb.KV', definition: definition('etcdserverpb.KV'), implementation: kvService(member, logger) },
+    {
+      name: 'etcdserverpb.Watch',
+      definition: definition('etcdserverpb.Watch'),
+      implementation: watchService(member, logger, {
+        fragmentThresholdBytes: codec.maxReceiveBytes,
+        maxBufferedBytes: WATCH_MAX_BUFFERED_BYTES,
+      }),
+    },
+    { name: 'etcdserverpb.Lease', definition: definition('etcdserverpb.Lease'), implementation: leaseService(member, logger) },
+    { name: 'etcdserverpb.Cluster', definition: definition('etcdserverpb.Cluster'), implementation: clusterService(member, logger) },
+    {
+      name: 'etcdserverpb.Maintenance',
+      definition: definition('etcdserverpb.Maintenance'),
+      implementation: maintenanceService(member, logger),
+    },
+    { name: 'etcdserverpb.Auth', definition: auth, implementation: authService(auth, logger) },
+    // The lock and election services arrive in a later issue.
+    { name: 'v3lockpb.Lock', definition: lock, implementation: unimplementedHandlers('v3lockpb.Lock', lock, logger) },
+    {
+      name: 'v3electionpb.Election',
+      definition: election,
+      implementation: unimplementedHandlers('v3electionpb.Election', election, logger),
+    },
+    { name: 'grpc.health.v1.Health', definition: definition('grpc.health.v1.Health'), implementation: healthService(logger) },
+  ];
+  for (const [service, methods] of Object.entries(LATER_VERSION_METHODS)) {
+    const raw = rawServiceDefinition(service, methods, codec);
+    services.push({ name: `${service} (3.5-only)`, definition: raw, implementation: unimplementedHandlers(service, raw, logger) });
+  }
+  return services;
+}

@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TransactionFlags } from 'lmdb';
+import { crc32c } from '../crc32c';
+import type { Logger } from '../../log';
+import { eventsBetween } from './history-events';
+import { hashKv, type HashKvResult } from './hash-kv';
+import { KvView } from './kv-view';
+import { decodeLease, type LeaseRecord } from './lease-record';
+import { executeRange } from './range-executor';
+import { DEFAULT_MAX_TXN_OPS, validateRange } from './request-validation';
+import { readInt64 } from './revision';
+import { blobMetaKey, MetaKey, openDatabases, type MvccDatabases } from './schema';
+import { BatchWriter, type StoreCounters, type StoreWriter } from './store-writer';
+import type { Event, RangeRequest, RangeResult } from './types';
+import type { HistorySource } from './watch/types';
+
+export interface MvccStoreOptions {
+  logger: Logger;
+  /** Initial LMDB map size; lmdb-js grows it on demand. */
+  mapSizeBytes?: number;
+  /** etcd --max-txn-ops (default 128). */
+  maxTxnOps?: number;
+}
+
+/** A fresh store is at revision 1, like etcd. */
+const FRESH_REVISION = 1n;
+/** Abortable, committed before returning, never fsync'd on the event loop (see flushed()). */
+const BATCH_TRANSACTION_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
+const DATA_FILE = 'data.mdb';
+
+/**
+ * The revisioned KV state machine on LMDB (etcd's mvcc store). Reads are synchronous and see
+ * committed state; writes go through write(), one LMDB transaction per batch of applied
+ * entries, with the consistent index in the same transaction.
+ */
+export class MvccStore implements HistorySource {
+  private readonly view: KvView;
+  private counters: StoreCounters;
+  private closed = false;
+
+  private constructor(
+    private readonly dbs: MvccDatabases,
+    private readonly directory: string,
+    private readonly logger: Logger,
+    private readonly maxTxnOps: number,
+  ) {
+    this.view = new KvView(dbs);
+    this.counters = readCounters(dbs);
+  }
+
+  static open(directory: string, options: MvccStoreOptions): MvccStore {
+    fs.mkdirSync(directory, { recursive: true });
+    const logger = options.logger.child({ component: 'mvcc' });
+    const store = new MvccStore(
+      openDatabases(directory, options.mapSizeBytes),
+      directory,
+      logger,
+      options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
+    );
+    logger.info(
+      {
+        directory,
+        revision: store.counters.currentRevision.toString(),
+        compactedRevision: store.compactedRevision().toString(),
+        consistentIndex: store.counters.consistentIndex.toString(),
+      },
+      'mvcc store opened',
+    );
+    return store;
+  }
+
+  /** Places a file written by copyTo() as the database of `directory` (which must not be open). */
+  static installCopy(file: string, directory: string): void {
+    fs.mkdirSync(directory, { recursive: true });
+    for (const name of [DATA_FILE, 'lock.mdb']) fs.rmSync(path.join(directory, name), { force: true });
+    fs.copyFileSync(file, path.join(directory, DATA_FILE));
+  }
+
+  currentRevision(): bigint {
+    return this.counters.currentRevision;
+  }
+
+  compactedRevision(): bigint {
+    return this.counters.compactMain < 0n ? 0n : this.counters.compactMain;
+  }
+
+  consistentIndex(): bigint {
+    return this.counters.consistentIndex;
+  }
+
+  range(req: RangeRequest): RangeResult {
+    this.assertOpen();
+    validateRange(req);
+    return executeRange(this.view, req, { current: this.counters.currentRevision, compactMain: this.counters.compactMain });
+  }
+
+  /** Runs `apply` inside ONE LMDB write transaction; nothing is kept if it throws. */
+  write<T>(apply: (writer: StoreWriter) => T): T {
+    this.assertOpen();
+    const writer = new BatchWriter(this.dbs, this.view, this.counters, this.maxTxnOps);
+    let next: StoreCounters | undefined;
+    const result = this.dbs.root.transactionSync(() => {
+      const value = apply(writer);
+      next = writer.finishBatch();
+      return value;
+    }, BATCH_TRANSACTION_FLAGS);
+    if (next === undefined) throw new Error('write transaction ended without finishing its batch');
+    this.counters = next;
+    return result;
+  }
+
+  eventsBetween(fromRevision: bigint, toRevision: bigint, key: Buffer, rangeEnd: Buffer): Event[] {
+    this.assertOpen();
+    return eventsBetween(this.dbs, this.view, fromRevision, toRevision, key, rangeEnd);
+  }
+
+  hashKV(revision: bigint): HashKvResult {
+    this.assertOpen();
+    return hashKv(this.dbs, revision, this.counters.currentRevision, this.counters.compactMain);
+  }
+
+  /** crc32c over history, live keys, leases and meta blobs (not the consistent index). */
+  hash(): number {
+    this.assertOpen();
+    let hash = 0;
+    for (const db of [this.dbs.history, this.dbs.latest, this.dbs.leases, this.dbs.meta]) {
+      for (const { key, value } of db.getRange({})) {
+        if (db === this.dbs.meta && Buffer.from(key).equals(MetaKey.consistentIndex)) continue;
+        hash = crc32c(key, hash);
+        hash = crc32c(value, hash);
+      }
+    }
+    return hash;
+  }
+
+  dbSizeBytes(): bigint {
+    return BigInt(fs.statSync(path.join(this.directory, DATA_FILE)).size);
+  }
+
+  /** Pages held by the databases' B-trees (free pages excluded), in bytes. */
+  dbSizeInUseBytes(): bigint {
+    let pages = 0;
+    let pageSize = 4096;
+    for (const db of [this.dbs.root, this.dbs.history, this.dbs.keyIndex, this.dbs.latest, this.dbs.meta, this.dbs.leases]) {
+      const stats = db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
+      pageSize = stats.pageSize;
+      pages += stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+    }
+    return BigInt(pages * pageSize);
+  }
+
+  listLeases(): LeaseRecord[] {
+    this.assertOpen();
+    const leases: LeaseRecord[] = [];
+    for (const { key, value } of this.dbs.leases.getRange({})) leases.push(decodeLease(key, value));
+    return leases;
+  }
+
+  getMeta(name: string): Buffer | undefined {
+    this.assertOpen();
+    const value = this.dbs.meta.get(blobMetaKey(name));
+    return value === undefined ? undefined : Buffer.from(value);
+  }
+
+  /** Resolves once everything committed so far is on disk (fsync on a worker thread). */
+  flushed(): Promise<void> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      const env = this.dbs.root as unknown as { sync(callback: (error?: Error) => void): void };
+      env.sync((error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Writes a consistent, compacted copy of the database to `file` (a single LMDB data file). */
+  async copyTo(file: string): Promise<void> {
+    this.assertOpen();
+    const staging = fs.mkdtempSync(path.join(path.dirname(file), `.${path.basename(file)}.copy-`));
+    try {
+      await this.dbs.root.backup(staging, true);
+      fs.renameSync(path.join(staging, DATA_FILE), file);
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flushed();
+    this.closed = true;
+    await this.dbs.root.close();
+    this.logger.info({ revision: this.counters.currentRevision.toString() }, 'mvcc store closed');
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('mvcc store is closed');
+  }
+}
+
+function readCounters(dbs: MvccDatabases): StoreCounters {
+  const read = (key: Buffer): bigint | undefined => {
+    const value = dbs.meta.get(key);
+    return value === undefined ? undefined : readInt64(value);
+  };
+  return {
+    currentRevision: read(MetaKey.currentRevision) ?? FRESH_REVISION,
+    compactMain: read(MetaKey.compactedRevision) ?? -1n,
+    consistentIndex: read(MetaKey.consistentIndex) ?? 0n,
+  };
+}
+
+/** For tests and tools: a unique empty directory under the OS temp dir. */
+export function temporaryStoreDirectory(prefix = 'latchkey-mvcc-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}

@@ -1,0 +1,138 @@
+import { Errors } from '../../errors';
+import type { KvView } from './kv-view';
+import { executeRange } from './range-executor';
+import type { RequestScope } from './request-scope';
+import type { TxnPlan } from './txn-compare';
+import type {
+  DeleteRangeRequest,
+  DeleteRangeResult,
+  PutRequest,
+  PutResult,
+  RequestOp,
+  ResponseOp,
+  TxnRequest,
+  TxnResult,
+} from './types';
+
+/**
+ * The write half of etcd's applier (apply.go): Put, DeleteRange and Txn against one
+ * RequestScope. Checks that can fail run before the first write of a request (see
+ * checkTxnPath), so a failing request leaves the store untouched.
+ */
+
+export type LeaseExists = (id: bigint) => boolean;
+
+/** etcd checkPut: the key must exist for ignore_value/ignore_lease; the lease must exist. */
+export function checkPut(view: KvView, req: PutRequest, leaseExists: LeaseExists): void {
+  if ((req.ignoreValue || req.ignoreLease) && view.getLatest(req.key) === undefined) throw Errors.keyNotFound();
+  if (req.lease !== 0n && !leaseExists(req.lease)) throw Errors.leaseNotFound();
+}
+
+export function applyPut(scope: RequestScope, view: KvView, req: PutRequest): PutResult {
+  let value = req.value;
+  let lease = req.lease;
+  if (req.ignoreValue || req.ignoreLease) {
+    const current = view.getLatest(req.key);
+    // Only reachable when an earlier op of the same txn deleted the key through a "\0"
+    // range, which etcd's interval check lets through (etcd panics here).
+    if (current === undefined) throw Errors.keyNotFound();
+    if (req.ignoreValue) value = current.value;
+    if (req.ignoreLease) lease = current.lease;
+  }
+  const replaced = scope.put(req.key, value, lease);
+  return req.prevKv && replaced !== undefined ? { prevKv: replaced } : {};
+}
+
+export function applyDeleteRange(scope: RequestScope, req: DeleteRangeRequest): DeleteRangeResult {
+  const deleted = scope.deleteRange(req.key, req.rangeEnd);
+  return { deleted: BigInt(deleted.length), prevKvs: req.prevKv ? deleted : [] };
+}
+
+/** etcd isTxnReadonly: only range ops (a nested txn counts as a write). */
+export function isTxnReadOnly(req: TxnRequest): boolean {
+  return req.success.every((op) => op.kind === 'range') && req.failure.every((op) => op.kind === 'range');
+}
+
+function chosenOps(req: TxnRequest, plan: TxnPlan): RequestOp[] {
+  return plan.succeeded ? req.success : req.failure;
+}
+
+export interface TxnCheckContext {
+  view: KvView;
+  leaseExists: LeaseExists;
+  beginRevision: bigint;
+  compactMain: bigint;
+}
+
+/** etcd checkRequests on the chosen path: all puts first (write txns only), then all ranges. */
+export function checkTxnPath(context: TxnCheckContext, req: TxnRequest, plan: TxnPlan): void {
+  if (!isTxnReadOnly(req)) checkPathPuts(context, req, plan);
+  checkPathRanges(context, req, plan);
+}
+
+function checkPathPuts(context: TxnCheckContext, req: TxnRequest, plan: TxnPlan): void {
+  chosenOps(req, plan).forEach((op, i) => {
+    if (op.kind === 'put') checkPut(context.view, op.put, context.leaseExists);
+    else if (op.kind === 'txn') checkPathPuts(context, op.txn, nestedPlan(plan, i));
+  });
+}
+
+function checkPathRanges(context: TxnCheckContext, req: TxnRequest, plan: TxnPlan): void {
+  chosenOps(req, plan).forEach((op, i) => {
+    if (op.kind === 'range') {
+      // etcd checkRange compares with the pre-txn revision and FirstRev (compactMainRev).
+      const revision = op.range.revision;
+      if (revision === 0n) return;
+      if (revision > context.beginRevision) throw Errors.futureRevision();
+      if (revision < context.compactMain) throw Errors.compacted();
+    } else if (op.kind === 'txn') {
+      checkPathRanges(context, op.txn, nestedPlan(plan, i));
+    }
+  });
+}
+
+function nestedPlan(plan: TxnPlan, index: number): TxnPlan {
+  const nested = plan.nested[index];
+  if (nested === undefined) throw new Error(`txn plan has no nested plan for op ${index}`);
+  return nested;
+}
+
+/** Whether applying the path can still fail after its checks passed (see applyPut). */
+export function pathCanFailMidway(req: TxnRequest, plan: TxnPlan): boolean {
+  let deletes = false;
+  let ignoringPuts = false;
+  const visit = (txn: TxnRequest, txnPlan: TxnPlan): void => {
+    chosenOps(txn, txnPlan).forEach((op, i) => {
+      if (op.kind === 'deleteRange') deletes = true;
+      else if (op.kind === 'put' && (op.put.ignoreValue || op.put.ignoreLease)) ignoringPuts = true;
+      else if (op.kind === 'txn') visit(op.txn, nestedPlan(txnPlan, i));
+    });
+  };
+  visit(req, plan);
+  return deletes && ignoringPuts;
+}
+
+/** Runs the chosen branch; inner header revisions follow etcd (facts §3). */
+export function applyTxnPath(scope: RequestScope, view: KvView, compactMain: bigint, req: TxnRequest, plan: TxnPlan): TxnResult {
+  const responses: ResponseOp[] = chosenOps(req, plan).map((op, i): ResponseOp => {
+    switch (op.kind) {
+      case 'range': {
+        const range = executeRange(view, op.range, { current: scope.viewRevision, compactMain });
+        return { kind: 'range', range, headerRevision: scope.viewRevision };
+      }
+      case 'put': {
+        const put = applyPut(scope, view, op.put);
+        return { kind: 'put', put, headerRevision: scope.writeRevision };
+      }
+      case 'deleteRange': {
+        const deleteRange = applyDeleteRange(scope, op.deleteRange);
+        return { kind: 'deleteRange', deleteRange, headerRevision: scope.viewRevision };
+      }
+      case 'txn':
+        return { kind: 'txn', txn: applyTxnPath(scope, view, compactMain, op.txn, nestedPlan(plan, i)) };
+      case 'none':
+        throw new Error('empty RequestOp reached apply; validateTxn should have refused it');
+    }
+  });
+  return { succeeded: plan.succeeded, responses };
+}
