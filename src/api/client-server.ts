@@ -2,6 +2,7 @@ import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from '../log';
 import { createGrpcServices, maxReceiveBytes } from './grpc-services';
 import type { MemberPort } from './member-port';
+import { OpenStreams } from './open-streams';
 
 /**
  * grpc-js' own frame limit. Our deserializer enforces the real limit (max-request-bytes +
@@ -41,12 +42,13 @@ export class ClientServer {
   private readonly server: Server;
   private readonly logger: Logger;
   private readonly boundPorts: number[] = [];
+  private readonly openStreams = new OpenStreams();
   private closed = false;
 
   constructor(member: MemberPort, logger: Logger) {
     this.logger = logger.child({ component: 'client-server' });
     this.server = new Server(serverOptions(maxReceiveBytes(member)));
-    for (const service of createGrpcServices(member, this.logger)) {
+    for (const service of createGrpcServices(member, this.logger, this.openStreams)) {
       this.server.addService(service.definition, service.implementation);
     }
   }
@@ -68,17 +70,23 @@ export class ClientServer {
     }
   }
 
-  /** Stops accepting calls, lets in-flight ones finish for a while, then cuts the rest. */
+  /**
+   * Stops accepting calls, ends watch and keepalive streams (UNAVAILABLE "server stopped",
+   * so clients move to another member), lets unary calls finish for a while, then cuts
+   * whatever is left.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const shutdown = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.openStreams.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn('graceful shutdown timed out; forcing');
         this.server.forceShutdown();
         resolve();
       }, GRACEFUL_CLOSE_MS);
-      this.server.tryShutdown(() => {
+      void shutdown.then(() => {
         clearTimeout(timer);
         resolve();
       });

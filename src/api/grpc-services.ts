@@ -8,6 +8,7 @@ import { leaseService } from './lease-service';
 import { maintenanceService } from './maintenance-service';
 import type { MemberPort } from './member-port';
 import { rawServiceDefinition, serviceDefinition, type MethodCodecOptions } from './method-codec';
+import { OpenStreams } from './open-streams';
 import { unimplementedHandlers } from './unimplemented-service';
 import { watchService } from './watch-service';
 
@@ -33,8 +34,11 @@ export function maxReceiveBytes(member: MemberPort): number {
   return member.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
 }
 
-/** Every service the client port serves, with codecs and handlers bound to `member`. */
-export function createGrpcServices(member: MemberPort, logger: Logger): GrpcService[] {
+/**
+ * Every service the client port serves, with codecs and handlers bound to `member`.
+ * `openStreams` collects the long-lived streams so a shutdown can end them.
+ */
+export function createGrpcServices(member: MemberPort, logger: Logger, openStreams: OpenStreams = new OpenStreams()): GrpcService[] {
   const codec: MethodCodecOptions = { maxReceiveBytes: maxReceiveBytes(member) };
   const definition = (name: string): ServiceDefinition => serviceDefinition(name, codec);
   const auth = definition('etcdserverpb.Auth');
@@ -48,9 +52,10 @@ export function createGrpcServices(member: MemberPort, logger: Logger): GrpcServ
       implementation: watchService(member, logger, {
         fragmentThresholdBytes: codec.maxReceiveBytes,
         maxBufferedBytes: WATCH_MAX_BUFFERED_BYTES,
+        openStreams,
       }),
     },
-    { name: 'etcdserverpb.Lease', definition: definition('etcdserverpb.Lease'), implementation: leaseService(member, logger) },
+    { name: 'etcdserverpb.Lease', definition: definition('etcdserverpb.Lease'), implementation: leaseService(member, logger, openStreams) },
     { name: 'etcdserverpb.Cluster', definition: definition('etcdserverpb.Cluster'), implementation: clusterService(member, logger) },
     {
       name: 'etcdserverpb.Maintenance',
@@ -65,7 +70,7 @@ export function createGrpcServices(member: MemberPort, logger: Logger): GrpcServ
       definition: election,
       implementation: unimplementedHandlers('v3electionpb.Election', election, logger),
     },
-    { name: 'grpc.health.v1.Health', definition: definition('grpc.health.v1.Health'), implementation: healthService(logger) },
+    { name: 'grpc.health.v1.Health', definition: definition('grpc.health.v1.Health'), implementation: healthService(logger, openStreams) },
   ];
   for (const [service, methods] of Object.entries(LATER_VERSION_METHODS)) {
     const raw = rawServiceDefinition(service, methods, codec);

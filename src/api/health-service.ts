@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import { wireString, type WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
 import { DecodeFailure, type DecodedRequest } from './method-codec';
+import type { OpenStreams } from './open-streams';
 import { unaryHandler } from './unary-handler';
 
 const SERVING = 1;
@@ -13,7 +14,7 @@ function unknownService(): EtcdError {
 }
 
 /** grpc.health.v1.Health as etcd registers it: only the overall service "" is known. */
-export function healthService(logger: Logger): UntypedServiceImplementation {
+export function healthService(logger: Logger, openStreams: OpenStreams): UntypedServiceImplementation {
   return {
     Check: unaryHandler('Health/Check', logger, async (w) => {
       if (wireString(w.service) !== '') throw unknownService();
@@ -27,6 +28,8 @@ export function healthService(logger: Logger): UntypedServiceImplementation {
         return;
       }
       call.write({ status: wireString(request.service) === '' ? SERVING : 3 });
+      const unregister = openStreams.add(() => call.end());
+      call.on('cancelled', unregister);
     },
   };
 }

@@ -16,7 +16,8 @@ import {
 } from './codec/kv-responses';
 import type { MemberPort } from './member-port';
 import { unaryHandler } from './unary-handler';
-import { validateDeleteRange, validatePut, validateRange, validateTxn } from './validate-kv';
+import { wireBytesOf } from './method-codec';
+import { validateDeleteRange, validateProposalSize, validatePut, validateRange, validateTxn } from './validate-kv';
 
 /** etcdserverpb.KV: decode, validate (nothing reaches the member on error), call, encode. */
 export function kvService(member: MemberPort, logger: Logger): UntypedServiceImplementation {
@@ -30,18 +31,21 @@ export function kvService(member: MemberPort, logger: Logger): UntypedServiceImp
     Put: unaryHandler('KV/Put', logger, async (w, ctx) => {
       const req = putRequestFromWire(w);
       validatePut(req);
+      validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
       const answer = await member.kv.put(req, ctx);
       return putResponseToWire(answer.header, answer.result);
     }),
     DeleteRange: unaryHandler('KV/DeleteRange', logger, async (w, ctx) => {
       const req = deleteRangeRequestFromWire(w);
       validateDeleteRange(req);
+      validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
       const answer = await member.kv.deleteRange(req, ctx);
       return deleteRangeResponseToWire(answer.header, answer.result);
     }),
     Txn: unaryHandler('KV/Txn', logger, async (w, ctx) => {
       const req = txnRequestFromWire(w);
       validateTxn(req, member.limits.maxTxnOps);
+      validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
       const answer = await member.kv.txn(req, ctx);
       return txnResponseToWire(answer.header, answer.result);
     }),

@@ -12,6 +12,7 @@ import { wireBool, wireInt64, type WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
 import type { MemberPort } from './member-port';
 import { DecodeFailure, type DecodedRequest } from './method-codec';
+import type { OpenStreams } from './open-streams';
 import { requestContextFor } from './request-context';
 import { unaryHandler } from './unary-handler';
 import { validateLeaseGrant } from './validate-kv';
@@ -19,7 +20,7 @@ import { validateLeaseGrant } from './validate-kv';
 /** Keepalive requests one stream may have in flight before it is refused. */
 export const MAX_PENDING_KEEPALIVES = 1024;
 
-export function leaseService(member: MemberPort, logger: Logger): UntypedServiceImplementation {
+export function leaseService(member: MemberPort, logger: Logger, openStreams: OpenStreams): UntypedServiceImplementation {
   return {
     LeaseGrant: unaryHandler('Lease/LeaseGrant', logger, async (w, ctx) => {
       const ttlSeconds = wireInt64(w.TTL);
@@ -39,7 +40,7 @@ export function leaseService(member: MemberPort, logger: Logger): UntypedService
       const answer = await member.lease.leases(ctx);
       return leaseLeasesResponseToWire(answer.header, answer.result);
     }),
-    LeaseKeepAlive: (call: ServerDuplexStream<DecodedRequest, WireOut>) => keepAliveStream(member, logger, call),
+    LeaseKeepAlive: (call: ServerDuplexStream<DecodedRequest, WireOut>) => keepAliveStream(member, logger, openStreams, call),
   };
 }
 
@@ -47,7 +48,12 @@ export function leaseService(member: MemberPort, logger: Logger): UntypedService
  * One response per request, in request order (answers are chained). A client half-close
  * ends the stream with OK once every pending request is answered, as etcd does on EOF.
  */
-function keepAliveStream(member: MemberPort, logger: Logger, call: ServerDuplexStream<DecodedRequest, WireOut>): void {
+function keepAliveStream(
+  member: MemberPort,
+  logger: Logger,
+  openStreams: OpenStreams,
+  call: ServerDuplexStream<DecodedRequest, WireOut>,
+): void {
   const ctx = requestContextFor(call);
   let closed = false;
   let pending = 0;
@@ -55,8 +61,10 @@ function keepAliveStream(member: MemberPort, logger: Logger, call: ServerDuplexS
   const fail = (err: unknown): void => {
     if (closed) return;
     closed = true;
+    unregister();
     call.emit('error', errorToServiceError(err, logger, 'Lease/LeaseKeepAlive'));
   };
+  const unregister = openStreams.add(() => fail(Errors.serverStopped()));
   call.on('data', (request: DecodedRequest) => {
     if (closed) return;
     if (request instanceof DecodeFailure) return fail(request.error);
@@ -78,10 +86,12 @@ function keepAliveStream(member: MemberPort, logger: Logger, call: ServerDuplexS
     void chain.then(() => {
       if (closed) return;
       closed = true;
+      unregister();
       call.end();
     });
   });
   call.on('cancelled', () => {
     closed = true;
+    unregister();
   });
 }

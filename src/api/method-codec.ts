@@ -15,6 +15,15 @@ export class DecodeFailure {
 
 export type DecodedRequest = Wire | DecodeFailure;
 
+/** Where the deserializer notes how many bytes a decoded request had on the wire. */
+export const WIRE_BYTES = Symbol('wireBytes');
+
+/** The encoded size of a decoded request (0 when unknown). */
+export function wireBytesOf(request: Wire): number {
+  const size: unknown = request?.[WIRE_BYTES];
+  return typeof size === 'number' ? size : 0;
+}
+
 export interface MethodCodecOptions {
   /** Largest request message accepted, in bytes (etcd: max-request-bytes + 512 KiB). */
   maxReceiveBytes: number;
@@ -32,7 +41,9 @@ function requestDeserializer(type: protobuf.Type, options: MethodCodecOptions): 
   return (bytes: Buffer): DecodedRequest => {
     if (bytes.length > options.maxReceiveBytes) return new DecodeFailure(messageTooLarge(bytes.length, options.maxReceiveBytes));
     try {
-      return type.decode(bytes);
+      const decoded: Wire = type.decode(bytes);
+      decoded[WIRE_BYTES] = bytes.length;
+      return decoded;
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       return new DecodeFailure(new EtcdError(GrpcCode.INTERNAL, `grpc: error unmarshalling request: ${reason}`));

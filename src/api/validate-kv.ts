@@ -123,3 +123,19 @@ export const MAX_LEASE_TTL_SECONDS = 9_000_000_000n;
 export function validateLeaseGrant(ttlSeconds: bigint): void {
   if (ttlSeconds > MAX_LEASE_TTL_SECONDS) throw Errors.leaseTtlTooLarge();
 }
+
+/**
+ * Bytes an InternalRequest adds around a client request: the request's field tag (1) and
+ * length (up to 3 for anything near the limit), plus the header {ID} (tag 2, length 1,
+ * ID tag 1 + up to 10 varint bytes).
+ */
+const PROPOSAL_OVERHEAD_BYTES = 1 + 3 + 2 + 1 + 1 + 10;
+
+/**
+ * etcd refuses a proposal whose encoded InternalRaftRequest exceeds max-request-bytes.
+ * The API knows the client request's wire size, so it applies the same bound before
+ * proposing (the member may check the exact encoding again).
+ */
+export function validateProposalSize(requestWireBytes: number, maxRequestBytes: number): void {
+  if (requestWireBytes + PROPOSAL_OVERHEAD_BYTES > maxRequestBytes) throw Errors.requestTooLarge();
+}

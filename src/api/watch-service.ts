@@ -6,6 +6,7 @@ import { encodeWatchResponse, watchRequestFromWire } from './codec/watch-wire';
 import { errorToServiceError } from './error-status';
 import type { MemberPort } from './member-port';
 import { DecodeFailure, type DecodedRequest } from './method-codec';
+import type { OpenStreams } from './open-streams';
 
 export interface WatchServiceOptions {
   /** A response at least this large is split for watchers with fragment=true (etcd: 2 MiB). */
@@ -15,6 +16,8 @@ export interface WatchServiceOptions {
    * RESOURCE_EXHAUSTED rather than letting memory grow without limit.
    */
   maxBufferedBytes: number;
+  /** Streams to end (UNAVAILABLE "server stopped") when the server shuts down. */
+  openStreams: OpenStreams;
 }
 
 /**
@@ -27,9 +30,11 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
     Watch: (call: ServerDuplexStream<DecodedRequest, Buffer>) => {
       let closed = false;
       let watchStream: WatchStream | undefined;
+      let unregister = (): void => {};
       const close = (): void => {
         if (closed) return;
         closed = true;
+        unregister();
         watchStream?.close();
       };
       const fail = (err: unknown): void => {
@@ -49,6 +54,7 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
       const stream = member.watch.openStream(send);
       watchStream = stream;
       if (closed) stream.close();
+      unregister = options.openStreams.add(() => fail(Errors.serverStopped()));
       call.on('data', (request: DecodedRequest) => {
         if (closed) return;
         if (request instanceof DecodeFailure) {

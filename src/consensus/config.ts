@@ -24,6 +24,11 @@ export interface RaftConfig {
   checkQuorum: boolean;
   maxInflightMessages: number;
   maxEntriesBytesPerMessage: number;
+  /**
+   * Bound on the payload bytes a leader holds appended but not yet committed; proposals
+   * beyond it throw ProposalDroppedError. 0 or absent = unbounded.
+   */
+  maxUncommittedEntriesBytes?: number;
   logger?: RaftLogger;
 }
 
@@ -43,5 +48,7 @@ export function validateConfig(config: RaftConfig): void {
     throw new Error('raft: maxInflightMessages must be > 0');
   }
   if (!(config.maxEntriesBytesPerMessage > 0)) throw new Error('raft: maxEntriesBytesPerMessage must be > 0');
+  const maxUncommitted = config.maxUncommittedEntriesBytes ?? 0;
+  if (!Number.isInteger(maxUncommitted) || maxUncommitted < 0) throw new Error('raft: maxUncommittedEntriesBytes must be ≥ 0');
   if (config.applied < 0n) throw new Error('raft: applied must be ≥ 0');
 }

@@ -5,32 +5,24 @@
  * Pure: no I/O, no clock; outgoing messages accumulate in `msgs` for the caller.
  */
 import { silentRaftLogger, validateConfig, type RaftConfig, type RaftLogger } from './config';
-import { countConfChanges, RaftLog } from './log';
+import { RaftLog } from './log';
 import {
-  bytesEqual,
   MessageType,
   messageTypeName,
   newMessage,
   NONE,
-  voteResponseType,
   type Message,
-  type MessageTypeValue,
   type RaftRole,
   type ReadState,
   type SoftState,
 } from './messages';
+import { handleVoteRequest, hup, stepTerm } from './election';
 import { ReadOnly } from './read-only';
 import { stepLeader } from './step-leader';
 import { stepCandidate, stepFollower } from './step-follower';
 import { ProgressTracker } from './tracker';
 import { EntryType, type Entry, type HardState, type NodeId } from './types';
 import { CompactedError, SnapshotTemporarilyUnavailableError, UnavailableError } from './errors';
-import type { VoteResult } from './quorum';
-
-/** Vote context marking an election forced by leadership transfer (bypasses leases). */
-export const CAMPAIGN_TRANSFER = new TextEncoder().encode('CampaignTransfer');
-
-type CampaignKind = 'prevote' | 'election' | 'transfer';
 
 export class Raft {
   readonly id: NodeId;
@@ -57,6 +49,9 @@ export class Raft {
   readonly preVote: boolean;
   readonly maxMsgSize: number;
   readonly maxInflight: number;
+  readonly maxUncommittedSize: number;
+  /** Payload bytes of entries this leader appended that are not yet applied. */
+  uncommittedSize = 0;
   readonly logger: RaftLogger;
   private readonly random: () => number;
 
@@ -69,6 +64,7 @@ export class Raft {
     this.preVote = config.preVote;
     this.maxMsgSize = config.maxEntriesBytesPerMessage;
     this.maxInflight = config.maxInflightMessages;
+    this.maxUncommittedSize = config.maxUncommittedEntriesBytes ?? 0;
     this.random = config.random;
     this.logger = config.logger ?? silentRaftLogger;
     this.raftLog = new RaftLog(config.storage);
@@ -210,6 +206,26 @@ export class Raft {
     this.maybeCommit();
   }
 
+  /**
+   * Leader: admits entries if they fit the uncommitted-bytes bound. A leader with nothing
+   * uncommitted always accepts, so one oversized proposal cannot wedge it.
+   */
+  increaseUncommittedSize(entries: Entry[]): boolean {
+    const size = payloadSize(entries);
+    if (this.maxUncommittedSize > 0 && this.uncommittedSize > 0 && size > 0 && this.uncommittedSize + size > this.maxUncommittedSize) {
+      return false;
+    }
+    this.uncommittedSize += size;
+    return true;
+  }
+
+  /** Entries were committed and applied: they no longer count as uncommitted. */
+  reduceUncommittedSize(entries: Entry[]): void {
+    if (this.uncommittedSize === 0) return; // follower, or nothing outstanding
+    const size = payloadSize(entries);
+    this.uncommittedSize = size > this.uncommittedSize ? 0 : this.uncommittedSize - size;
+  }
+
   /** True once the leader has committed an entry of its own term (needed before ReadIndex). */
   committedEntryInCurrentTerm(): boolean {
     return this.raftLog.termOrZero(this.raftLog.committed) === this.term;
@@ -237,6 +253,7 @@ export class Raft {
       pr.recentActive = id === this.id;
     }
     this.pendingConfIndex = 0n;
+    this.uncommittedSize = 0;
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }
@@ -323,69 +340,17 @@ export class Raft {
     }
   }
 
-  // ---- elections -----------------------------------------------------------------------
-
-  hup(kind: CampaignKind): void {
-    if (this.state === 'leader') return;
-    if (!this.promotable()) {
-      this.logger.warn({ id: this.id }, 'raft: is unpromotable and can not campaign');
-      return;
-    }
-    // A conf change committed but not applied may change who votes: apply it first.
-    if (this.raftLog.applied < this.raftLog.committed) {
-      const pending = this.raftLog.slice(this.raftLog.applied + 1n, this.raftLog.committed + 1n);
-      if (countConfChanges(pending) > 0) {
-        this.logger.warn({ id: this.id }, 'raft: cannot campaign, pending configuration changes to apply');
-        return;
-      }
-    }
-    this.campaign(kind);
-  }
-
-  campaign(kind: CampaignKind): void {
-    let voteType: MessageTypeValue;
-    let term: bigint;
-    if (kind === 'prevote') {
-      this.becomePreCandidate();
-      voteType = MessageType.PreVote;
-      term = this.term + 1n; // the term we would campaign for
-    } else {
-      this.becomeCandidate();
-      voteType = MessageType.Vote;
-      term = this.term;
-    }
-    if (this.poll(this.id, voteResponseType(voteType), true) === 'won') {
-      // Single voter: won already.
-      if (kind === 'prevote') this.campaign('election');
-      else this.becomeLeader();
-      return;
-    }
-    const context = kind === 'transfer' ? CAMPAIGN_TRANSFER : new Uint8Array(0);
-    const lastIndex = this.raftLog.lastIndex();
-    const lastTerm = this.raftLog.lastTerm();
-    for (const id of this.tracker.voters) {
-      if (id === this.id) continue;
-      this.send(newMessage({ type: voteType, to: id, term, index: lastIndex, logTerm: lastTerm, context }));
-    }
-  }
-
-  poll(id: NodeId, type: MessageTypeValue, granted: boolean): VoteResult {
-    this.logger.debug({ id: this.id, from: id, type: messageTypeName(type), granted, term: this.term }, 'raft: received vote');
-    this.tracker.recordVote(id, granted);
-    return this.tracker.tallyVotes().result;
-  }
-
   // ---- step ----------------------------------------------------------------------------
 
   step(m: Message): void {
-    if (!this.stepTerm(m)) return;
+    if (!stepTerm(this, m)) return;
     switch (m.type) {
       case MessageType.Hup:
-        this.hup(this.preVote ? 'prevote' : 'election');
+        hup(this, this.preVote ? 'prevote' : 'election');
         return;
       case MessageType.Vote:
       case MessageType.PreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         if (this.state === 'leader') stepLeader(this, m);
@@ -393,59 +358,10 @@ export class Raft {
         else stepCandidate(this, m);
     }
   }
+}
 
-  /** Handles m.term vs our term. Returns false if the message is to be ignored. */
-  private stepTerm(m: Message): boolean {
-    if (m.term === 0n) return true; // local message
-    if (m.term > this.term) {
-      if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-        const force = bytesEqual(m.context, CAMPAIGN_TRANSFER);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
-        if (!force && inLease) {
-          // We heard from a live leader within the minimum election timeout: do not let a
-          // disruptive (e.g. partitioned, rejoining) node depose it.
-          this.logger.debug({ id: this.id, from: m.from, term: m.term }, 'raft: ignoring vote in lease');
-          return false;
-        }
-      }
-      if (m.type === MessageType.PreVote) {
-        // Never change our term in response to a PreVote.
-      } else if (m.type === MessageType.PreVoteResp && !m.reject) {
-        // A granted pre-vote carries the future term; we bump it when we win the pre-vote.
-      } else {
-        const leaderMessage = m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
-        this.becomeFollower(m.term, leaderMessage ? m.from : NONE);
-      }
-      return true;
-    }
-    if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.App)) {
-        // A stale leader (e.g. after a partition): tell it our term so it steps down, since
-        // with checkQuorum/preVote our higher term would otherwise never reach it.
-        this.send(newMessage({ type: MessageType.AppResp, to: m.from }));
-      } else if (m.type === MessageType.PreVote) {
-        this.send(newMessage({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true }));
-      }
-      return false;
-    }
-    return true;
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === MessageType.PreVote && m.term > this.term);
-    const responseType = voteResponseType(m.type);
-    if (canVote && this.raftLog.isUpToDate(m.index, m.logTerm)) {
-      // Respond with the message's term: for PreVote it is a future term we did not adopt.
-      this.send(newMessage({ type: responseType, to: m.from, term: m.term }));
-      if (m.type === MessageType.Vote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send(newMessage({ type: responseType, to: m.from, term: this.term, reject: true }));
-    }
-  }
+function payloadSize(entries: Entry[]): number {
+  let size = 0;
+  for (const e of entries) size += e.data.length;
+  return size;
 }

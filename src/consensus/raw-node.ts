@@ -207,6 +207,7 @@ export class RawNode {
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) r.raftLog.appliedTo(lastApplied.index);
     else if (rd.snapshot) r.raftLog.appliedTo(rd.snapshot.metadata.index);
+    r.reduceUncommittedSize(rd.committedEntries);
     const lastEntry = rd.entries[rd.entries.length - 1];
     if (lastEntry) r.raftLog.stableTo(lastEntry.index, lastEntry.term);
     if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);

@@ -3,6 +3,7 @@ import { ProposalDroppedError } from './errors';
 import { MessageType, newMessage, NONE, type Message } from './messages';
 import type { Raft } from './raft';
 import { restoreSnapshot } from './conf-change';
+import { campaign, hup, poll } from './election';
 
 export function stepFollower(r: Raft, m: Message): void {
   switch (m.type) {
@@ -31,7 +32,7 @@ export function stepFollower(r: Raft, m: Message): void {
       return;
     case MessageType.TimeoutNow:
       // Leadership transfer: campaign at once, skipping pre-vote and leases.
-      r.hup('transfer');
+      hup(r, 'transfer');
       return;
     case MessageType.ReadIndex:
       if (r.lead === NONE) return; // no leader: the caller's read times out and retries
@@ -61,10 +62,10 @@ export function stepCandidate(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case myVoteResponse: {
-      const result = r.poll(m.from, m.type, !m.reject);
+      const result = poll(r, m.from, m.type, !m.reject);
       if (result === 'won') {
         if (r.state === 'precandidate') {
-          r.campaign('election');
+          campaign(r, 'election');
         } else {
           r.becomeLeader();
           r.bcastAppend();

@@ -75,6 +75,9 @@ function handleProposal(r: Raft, m: Message): void {
     r.pendingConfIndex = r.raftLog.lastIndex() + BigInt(i) + 1n;
     return e;
   });
+  if (!r.increaseUncommittedSize(entries)) {
+    throw new ProposalDroppedError('raft proposal dropped: too many uncommitted entry bytes');
+  }
   r.appendEntry(entries);
   r.bcastAppend();
 }

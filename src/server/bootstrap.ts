@@ -91,7 +91,9 @@ export async function openStorage(config: MemberConfig, logger: Logger): Promise
     };
   }
 
-  const snapshot = await snapshotter.loadNewest();
+  const markers = await Wal.snapshotMarkers(layout.walDir);
+  const hasMarker = (m: { index: bigint; term: bigint }): boolean => markers.some((k) => k.index === m.index && k.term === m.term);
+  const snapshot = await snapshotter.loadNewest(hasMarker);
   const { wal, recovery } = await Wal.open(layout.walDir, snapshot?.metadata, walOptions);
   const meta = decodeWalMetadata(recovery.metadata);
   let confState: ConfState = { voters: [], learners: [] };

@@ -284,11 +284,14 @@ export class Member {
     const index = this.appliedIndex;
     await this.store.flushed();
     const snapshot = this.raftStorage.createSnapshot(index, this.confState, encodeMembers(this.membership.list()));
-    await this.snapshotter.save(snapshot.metadata, snapshot.data);
+    // Marker first: a snap file is only trusted at start when the WAL has its marker.
     await this.wal.saveSnapshotMarker(snapshot.metadata);
+    await this.snapshotter.save(snapshot.metadata, snapshot.data);
     const compactTo = index - BigInt(this.config.snapshotCatchupEntries);
     if (compactTo > this.raftStorage.firstIndex()) this.raftStorage.compact(compactTo);
-    await this.wal.releaseBefore(index);
+    // Keep the WAL back to the previous snapshot, so a damaged newest snap file can fall
+    // back to the one before it and still replay without a gap.
+    await this.wal.releaseBefore(this.snapshotIndex);
     await this.snapshotter.purge(SNAPSHOTS_KEPT);
     this.snapshotIndex = index;
     this.logger.info({ index: index.toString() }, 'saved snapshot');

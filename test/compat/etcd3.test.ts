@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Etcd3, EtcdLockFailedError } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, EtcdLockFailedError } from 'etcd3';
 import { ServerProcess, startServerOfKind, stopAll } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
 import { compatTargets } from './targets';
@@ -92,8 +92,10 @@ for (const kind of compatTargets()) {
       const keepalive = await lease.keepaliveOnce();
       assert.equal(keepalive.TTL, '30');
       assert.equal(keepalive.ID, id);
-      const ttl = await lease.ttl();
-      assert.ok(ttl > 25 && ttl <= 30, `ttl ${ttl}`);
+      const ttl = await client.leaseClient.leaseTimeToLive({ ID: id, keys: true });
+      assert.equal(ttl.grantedTTL, '30');
+      assert.ok(Number(ttl.TTL) > 25 && Number(ttl.TTL) <= 30, `TTL ${ttl.TTL}`);
+      assert.deepEqual(ttl.keys.map((key) => key.toString()), ['leased/session']);
       await lease.revoke();
       assert.equal(await client.get('leased/session').string(), null);
     });
@@ -157,11 +159,34 @@ for (const kind of compatTargets()) {
       await again.release();
     });
 
-    test('error mapping: revoking an unknown lease is ignored, a missing lease on put fails', { timeout: 20_000 }, async () => {
+    test('election: first campaigner leads, the second takes over after resign', { timeout: 20_000 }, async () => {
+      const election = client.election('jobs', 10);
+      const first = election.campaign('node-1');
+      await first.wait();
+      assert.equal(await election.leader(), 'node-1');
+      const second = client.election('jobs', 10).campaign('node-2');
+      let secondElected = false;
+      second.on('elected', () => (secondElected = true));
+      await first.proclaim('node-1b');
+      assert.equal(await election.leader(), 'node-1b');
+      assert.equal(secondElected, false);
+      const elected = nextEvent(second, 'elected', 10_000);
+      await first.resign();
+      await elected;
+      assert.equal(await election.leader(), 'node-2');
+      await second.resign();
+      assert.equal(await election.leader(), undefined);
+    });
+
+    test('errors map to etcd3 error classes', { timeout: 20_000 }, async () => {
       const lease = client.lease(10, { autoKeepAlive: false });
-      await lease.grant();
+      const id = await lease.grant();
       await lease.revoke();
-      await assert.rejects(lease.put('after/revoke').value('x'));
+      await lease.revoke(); // etcd3 ignores "requested lease not found" on revoke
+      await assert.rejects(client.kv.put({ key: Buffer.from('after/revoke'), value: Buffer.from('x'), lease: id }), EtcdLeaseInvalidError);
+      await assert.rejects(client.kv.range({ key: Buffer.alloc(0) }), /etcdserver: key is not provided/);
+      const ttl = await client.leaseClient.leaseTimeToLive({ ID: id });
+      assert.equal(ttl.TTL, '-1');
     });
   });
 }

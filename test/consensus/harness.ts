@@ -8,6 +8,7 @@ import {
   decodeConfChange,
   EntryType,
   MemoryStorage,
+  MessageType,
   messageTypeName,
   RawNode,
   type Entry,
@@ -198,7 +199,10 @@ export class Network {
   collect(): void {
     for (const n of this.nodes.values()) {
       for (const m of n.handleReady()) {
-        if (this.cut.has(`${m.from}-${m.to}`) || this.ignored.has(m.type) || !this.nodes.has(m.to)) continue;
+        if (this.cut.has(`${m.from}-${m.to}`) || this.ignored.has(m.type) || !this.nodes.has(m.to)) {
+          this.drop(m);
+          continue;
+        }
         this.queue.push(m);
       }
     }
@@ -217,10 +221,16 @@ export class Network {
     throw new Error('network did not stabilize');
   }
 
+  /** A message lost in transit; like a real transport, a lost snapshot is reported. */
+  drop(m: Message): void {
+    if (m.type === MessageType.Snap) this.nodes.get(m.from)?.node.reportSnapshot(m.to, false);
+  }
+
   deliver(m: Message): void {
     if (this.trace) console.log(`${m.from}->${m.to} ${messageTypeName(m.type)} t${m.term} i${m.index} lt${m.logTerm} c${m.commit} n${m.entries.length}${m.reject ? ' REJECT h' + m.rejectHint : ''}`);
     const n = this.nodes.get(m.to);
     if (n) n.node.step(m);
+    if (m.type === MessageType.Snap) this.nodes.get(m.from)?.node.reportSnapshot(m.to, n !== undefined);
   }
 
   tick(id: NodeId, times = 1): void {

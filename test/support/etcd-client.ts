@@ -23,7 +23,6 @@ export const CompareTarget = { VERSION: 0, CREATE: 1, MOD: 2, VALUE: 3, LEASE: 4
 export const FilterType = { NOPUT: 0, NODELETE: 1 } as const;
 
 /** Decoded wire message: proto-loader objects are untyped by nature. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Wire = Record<string, any>;
 
 /** A failed call: the gRPC status code and the status message (grpc-message). */

@@ -61,9 +61,12 @@ export interface ServerProcess {
   readonly dataDir: string;
   /** Last ~64 KiB of stdout+stderr, for error messages. */
   output(): string;
-  /** Signal the process (default SIGTERM), wait for exit (SIGKILL after 10 s), clean up. */
+  /**
+   * Signal the process (default SIGTERM), wait for exit (SIGKILL after 10 s), then remove the
+   * data dir if this module created it (unless another live process was started on it).
+   */
   stop(signal?: NodeJS.Signals): Promise<ExitResult>;
-  /** SIGKILL and wait for the exit. The data directory is kept (crash tests restart on it). */
+  /** SIGKILL and wait for the exit. The data dir is kept (crash tests restart on it with dataDir). */
   kill9(): Promise<ExitResult>;
   /** Resolves when the process has exited (at once if it already has). */
   waitExit(): Promise<ExitResult>;
@@ -76,22 +79,54 @@ const READY_POLL_MS = 100;
 
 /** Tracked children of this test process, by PID. */
 const running = new Map<number, TrackedProcess>();
+/** Temp directories made here and not yet removed (removed by stopAll and at exit). */
+const tempDirs = new Set<string>();
 let exitHookInstalled = false;
 let nameCounter = 0;
+
+/** SIGKILLs every tracked child and removes owned data dirs; synchronous (exit paths). */
+function killAllNow(): void {
+  for (const tracked of running.values()) {
+    try {
+      process.kill(tracked.child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+/**
+ * A fresh directory under os.tmpdir(), removed by `stopAll()` (or at exit). Use it as the
+ * dataDir of a member that a test restarts: a dataDir passed in is never removed by stop().
+ */
+export function makeTempDir(label: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-test-${label.replace(/[^a-zA-Z0-9_-]/g, '_')}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  // Another live process may have been restarted on this directory: leave it for stopAll.
+  for (const other of running.values()) if (other.dataDir === dir) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const tracked of running.values()) {
-      try {
-        process.kill(tracked.child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      if (tracked.ownsDataDir) fs.rmSync(tracked.dataDir, { recursive: true, force: true });
-    }
-  });
+  process.on('exit', killAllNow);
+  // A test process killed by a signal skips 'exit' handlers; do not leave servers behind.
+  for (const signal of FATAL_SIGNALS) {
+    process.once(signal, () => {
+      killAllNow();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** A spawned child with its output tail and exit promise; also used for etcdctl watchers. */
@@ -152,14 +187,15 @@ export class TrackedProcess {
       await this.exit;
       clearTimeout(timer);
     }
-    if (this.ownsDataDir) fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir) removeTempDir(this.dataDir);
     return this.exit;
   }
 }
 
-/** Stops every process started through this module (by PID). For `after(stopAll)`. */
+/** Stops every process started through this module (by PID) and removes temp dirs. For `after(stopAll)`. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running.values()].map((tracked) => tracked.stop('SIGTERM')));
+  for (const dir of [...tempDirs]) removeTempDir(dir);
 }
 
 /** Spawns a tracked child with captured output (not a server: no readiness wait). */
@@ -189,10 +225,25 @@ function latchkeyCommand(): { command: string; args: string[]; env: Record<strin
 }
 
 async function startServer(kind: ServerKind, options: StartOptions): Promise<ServerProcess> {
+  const { server, tracked } = await launch(kind, options);
+  const readiness = options.readiness ?? (options.initialCluster === undefined ? 'range' : 'status');
+  if (readiness !== 'none') {
+    try {
+      await waitReady(server, tracked, readiness, options.readyTimeoutMs ?? 15_000);
+    } catch (error) {
+      await tracked.stop('SIGKILL');
+      throw error;
+    }
+  }
+  return server;
+}
+
+/** Spawns the member process (no readiness wait). */
+async function launch(kind: ServerKind, options: StartOptions): Promise<{ server: ServerProcess; tracked: TrackedProcess }> {
   const name = options.name ?? `${kind}${++nameCounter}`;
   const [clientPort, peerPort] = await resolvePorts(options);
   const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-test-${kind}-`));
+  const dataDir = options.dataDir ?? makeTempDir(`${kind}-${name}`);
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const memberArgs = [
@@ -254,16 +305,7 @@ async function startServer(kind: ServerKind, options: StartOptions): Promise<Ser
       return tracked.exited;
     },
   };
-  const readiness = options.readiness ?? (options.initialCluster === undefined ? 'range' : 'status');
-  if (readiness !== 'none') {
-    try {
-      await waitReady(server, tracked, readiness, options.readyTimeoutMs ?? 15_000);
-    } catch (error) {
-      await tracked.stop('SIGKILL');
-      throw error;
-    }
-  }
-  return server;
+  return { server, tracked };
 }
 
 async function resolvePorts(options: StartOptions): Promise<[number, number]> {
@@ -322,4 +364,56 @@ export function startLatchkey(options: StartOptions = {}): Promise<ServerProcess
 /** Starts either kind. */
 export function startServerOfKind(kind: ServerKind, options: StartOptions = {}): Promise<ServerProcess> {
   return startServer(kind, options);
+}
+
+export interface ClusterOptions {
+  /** Number of members (1–7). */
+  size: number;
+  /** Name prefix; members are <prefix>0, <prefix>1, … */
+  namePrefix?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a fresh multi-member cluster of one kind on loopback (all members at once, as
+ * `--initial-cluster-state new` requires) and waits until every member serves a
+ * linearizable Range, i.e. a leader exists and every member can reach it. Note: etcd members
+ * stopped all at once with SIGTERM wait ~7 s for a leadership transfer; stop them with
+ * 'SIGKILL' when a graceful shutdown is not what the test is about.
+ */
+export async function startCluster(kind: ServerKind, options: ClusterOptions): Promise<ServerProcess[]> {
+  const { size } = options;
+  if (!Number.isInteger(size) || size < 1 || size > 7) throw new Error(`bad cluster size ${size}`);
+  const prefix = options.namePrefix ?? `${kind}-m`;
+  const ports = await freePorts(2 * size);
+  const names = Array.from({ length: size }, (_unused, i) => `${prefix}${i}`);
+  const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
+  const launched = await Promise.allSettled(
+    names.map((name, i) =>
+      launch(kind, {
+        name,
+        clientPort: ports[2 * i],
+        peerPort: ports[2 * i + 1],
+        initialCluster,
+        initialClusterState: 'new',
+        extraArgs: options.extraArgs,
+        env: options.env,
+      }),
+    ),
+  );
+  const members = launched
+    .filter((r): r is PromiseFulfilledResult<{ server: ServerProcess; tracked: TrackedProcess }> => r.status === 'fulfilled')
+    .map((r) => r.value);
+  const failure = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  try {
+    if (failure !== undefined) throw failure.reason;
+    const timeoutMs = options.readyTimeoutMs ?? 20_000;
+    await Promise.all(members.map(({ server, tracked }) => waitReady(server, tracked, 'range', timeoutMs)));
+  } catch (error) {
+    await Promise.all(members.map(({ tracked }) => tracked.stop('SIGKILL')));
+    throw error;
+  }
+  return members.map(({ server }) => server);
 }

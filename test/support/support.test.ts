@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { EtcdClient, RpcError, prefixEnd } from './etcd-client';
 import { etcdctlOk } from './etcdctl';
 import { freePorts } from './ports';
-import { startEtcd, stopAll } from './processes';
+import { startCluster, startEtcd, stopAll } from './processes';
 import { skipUnlessBinaries } from './skip';
 
 describe('test support helpers', () => {
@@ -50,4 +50,53 @@ describe('test support helpers', () => {
       assert.equal(fs.existsSync(etcd.dataDir), false);
     },
   );
+
+  test(
+    'kill9 then restart on the same data dir and ports keeps the data',
+    { timeout: 40_000, skip: skipUnlessBinaries('etcd') },
+    async () => {
+      const first = await startEtcd({ name: 'crashy' });
+      const client = new EtcdClient(first.endpoint);
+      try {
+        await client.put({ key: Buffer.from('durable'), value: Buffer.from('yes') });
+        const exit = await first.kill9();
+        assert.equal(exit.signal, 'SIGKILL');
+        assert.ok(fs.existsSync(first.dataDir), 'kill9 keeps the data dir');
+        const second = await startEtcd({
+          name: 'crashy',
+          dataDir: first.dataDir,
+          clientPort: first.clientPort,
+          peerPort: first.peerPort,
+        });
+        const got = await client.range({ key: Buffer.from('durable') });
+        assert.equal(got.kvs[0].value.toString(), 'yes');
+        await second.stop();
+        assert.ok(fs.existsSync(first.dataDir), 'a data dir passed in is not removed by stop');
+        await first.stop(); // already exited: removes the dir it created
+        assert.equal(fs.existsSync(first.dataDir), false);
+      } finally {
+        client.close();
+      }
+    },
+  );
+
+  test('startCluster starts three etcd members that agree', { timeout: 40_000, skip: skipUnlessBinaries('etcd') }, async () => {
+    const members = await startCluster('etcd', { size: 3, namePrefix: 'trio' });
+    assert.equal(members.length, 3);
+    const clients = members.map((member) => new EtcdClient(member.endpoint));
+    try {
+      await clients[0]!.put({ key: Buffer.from('shared'), value: Buffer.from('1') });
+      for (const client of clients) {
+        const got = await client.range({ key: Buffer.from('shared') });
+        assert.equal(got.kvs[0].value.toString(), '1');
+      }
+      const list = await clients[2]!.memberList();
+      assert.deepEqual(list.members.map((m: { name: string }) => m.name).sort(), ['trio0', 'trio1', 'trio2']);
+    } finally {
+      for (const client of clients) client.close();
+      // SIGKILL: etcd members stopped together with SIGTERM wait ~7 s for a leadership transfer.
+      await Promise.all(members.map((member) => member.stop('SIGKILL')));
+    }
+    for (const member of members) assert.equal(fs.existsSync(member.dataDir), false);
+  });
 });

@@ -1,3 +1,4 @@
+import type { Event } from '../../storage/mvcc/types';
 import type { WatchCreateRequest, WatchFilterValue, WatchResponse } from '../../storage/mvcc/watch/types';
 import type { ResponseHeader } from '../member-port';
 import { eventToWire, headerToWire } from './kv-responses';
@@ -52,47 +53,69 @@ export function watchResponseToWire(header: ResponseHeader, r: WatchResponse): W
   return out;
 }
 
-function varintLength(value: number): number {
-  let length = 1;
+/** protobufjs' Node writer already yields a Buffer; wrap (never copy) anything else. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function varint(value: number): number[] {
+  const out: number[] = [];
   while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80);
     value = Math.floor(value / 128);
-    length++;
   }
-  return length;
+  out.push(value);
+  return out;
 }
 
 /**
- * etcd's sendFragments: a response of at least `thresholdBytes` with two or more events,
- * for a watcher that asked for fragments, goes out in parts that each stay under the
- * threshold (but hold at least one event); every part except the last has fragment=true.
- * Returns the encoded messages, ready to write.
+ * Encoded events, keyed by the Event object: a change fanned out to many watchers is
+ * encoded once. Invariant: the watch layer never mutates an Event after handing it out
+ * (a watcher without prev_kv gets a different Event object).
+ */
+const encodedEvents = new WeakMap<Event, Buffer>();
+
+/** Field 11 (events), wire type 2, as a length-delimited record: tag + length + bytes. */
+function eventRecord(e: Event): Buffer {
+  let record = encodedEvents.get(e);
+  if (record === undefined) {
+    const body = asBuffer(messageType('mvccpb.Event').encode(eventToWire(e, true)).finish());
+    record = Buffer.concat([Buffer.from([0x5a, ...varint(body.length)]), body]);
+    encodedEvents.set(e, record);
+  }
+  return record;
+}
+
+function encodeFields(fields: WireOut): Buffer {
+  return asBuffer(messageType('etcdserverpb.WatchResponse').encode(fields).finish());
+}
+
+/**
+ * Encodes a watch response, ready to write. etcd's sendFragments: for a watcher that asked
+ * for fragments, a response of at least `thresholdBytes` with two or more events goes out
+ * in parts, each staying under the threshold but holding at least one event; every part
+ * except the last has fragment=true.
  */
 export function encodeWatchResponse(header: ResponseHeader, r: WatchResponse, thresholdBytes: number): Buffer[] {
-  const type = messageType('etcdserverpb.WatchResponse');
-  const whole = Buffer.from(type.encode(watchResponseToWire(header, r)).finish());
-  if (!r.fragment || r.events.length < 2 || whole.length < thresholdBytes) return [whole];
+  const fields = watchResponseFields(header, r);
+  const records = r.events.map(eventRecord);
+  const plain = encodeFields(fields);
+  let total = plain.length;
+  for (const record of records) total += record.length;
+  if (!r.fragment || records.length < 2 || total < thresholdBytes) return [Buffer.concat([plain, ...records], total)];
 
-  const eventType = messageType('mvccpb.Event');
-  const base = watchResponseFields(header, r);
-  const baseBytes = type.encode({ ...base, fragment: true }).finish().length;
-  // Field 11 (events) has a one-byte tag.
-  const eventSizes = r.events.map((e) => {
-    const size = eventType.encode(eventToWire(e, true)).finish().length;
-    return 1 + varintLength(size) + size;
-  });
+  const fragmentFields = encodeFields({ ...fields, fragment: true });
   const parts: Buffer[] = [];
   let index = 0;
-  while (index < r.events.length) {
+  while (index < records.length) {
     const start = index;
-    let size = baseBytes;
-    for (; index < r.events.length; index++) {
-      size += eventSizes[index]!;
+    let size = fragmentFields.length;
+    for (; index < records.length; index++) {
+      size += records[index]!.length;
       if (index > start && size >= thresholdBytes) break;
     }
-    const last = index === r.events.length;
-    const part: WireOut = { ...base, events: r.events.slice(start, index).map((e) => eventToWire(e, true)) };
-    if (!last) part.fragment = true;
-    parts.push(Buffer.from(type.encode(part).finish()));
+    const head = index === records.length ? plain : fragmentFields;
+    parts.push(Buffer.concat([head, ...records.slice(start, index)]));
   }
   return parts;
 }

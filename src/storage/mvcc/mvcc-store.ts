@@ -9,11 +9,15 @@ import { hashKv, type HashKvResult } from './hash-kv';
 import { KvView } from './kv-view';
 import { decodeLease, type LeaseRecord } from './lease-record';
 import { executeRange } from './range-executor';
-import { DEFAULT_MAX_TXN_OPS, validateRange } from './request-validation';
+import { RequestScope } from './request-scope';
+import { DEFAULT_MAX_TXN_OPS, validateRange, validateTxn } from './request-validation';
 import { readInt64 } from './revision';
 import { blobMetaKey, MetaKey, openDatabases, type MvccDatabases } from './schema';
 import { BatchWriter, type StoreCounters, type StoreWriter } from './store-writer';
-import type { Event, RangeRequest, RangeResult } from './types';
+import { decodeKeyValue } from './key-value-codec';
+import { planTxn } from './txn-compare';
+import type { Event, RangeRequest, RangeResult, TxnRequest, TxnResult } from './types';
+import { applyTxnPath, checkTxnPath, isTxnReadOnly } from './write-ops';
 import type { HistorySource } from './watch/types';
 
 export interface MvccStoreOptions {
@@ -39,6 +43,7 @@ export class MvccStore implements HistorySource {
   private readonly view: KvView;
   private counters: StoreCounters;
   private closed = false;
+  private writing = false;
 
   private constructor(
     private readonly dbs: MvccDatabases,
@@ -91,28 +96,59 @@ export class MvccStore implements HistorySource {
   }
 
   range(req: RangeRequest): RangeResult {
-    this.assertOpen();
+    this.assertReadable();
     validateRange(req);
     return executeRange(this.view, req, { current: this.counters.currentRevision, compactMain: this.counters.compactMain });
   }
 
+  /**
+   * A txn whose ops are all ranges (etcd serves these without Raft): evaluated against the
+   * committed state, no revision change. Throws Error if the txn writes.
+   */
+  readTxn(req: TxnRequest): TxnResult {
+    this.assertReadable();
+    if (!isTxnReadOnly(req)) throw new Error('readTxn called with a txn that writes; propose it through Raft');
+    validateTxn(req, this.maxTxnOps);
+    const plan = planTxn(this.view, req);
+    const { currentRevision, compactMain } = this.counters;
+    checkTxnPath({ view: this.view, leaseExists: () => false, beginRevision: currentRevision, compactMain }, req, plan);
+    const scope = new RequestScope(this.dbs, this.view, currentRevision);
+    return applyTxnPath(scope, this.view, compactMain, req, plan);
+  }
+
   /** Runs `apply` inside ONE LMDB write transaction; nothing is kept if it throws. */
   write<T>(apply: (writer: StoreWriter) => T): T {
-    this.assertOpen();
-    const writer = new BatchWriter(this.dbs, this.view, this.counters, this.maxTxnOps);
+    this.assertReadable();
+    const writer = new BatchWriter(this.dbs, this.view, this.counters, this.maxTxnOps, this.logger);
     let next: StoreCounters | undefined;
-    const result = this.dbs.root.transactionSync(() => {
-      const value = apply(writer);
-      next = writer.finishBatch();
-      return value;
-    }, BATCH_TRANSACTION_FLAGS);
-    if (next === undefined) throw new Error('write transaction ended without finishing its batch');
-    this.counters = next;
-    return result;
+    this.writing = true;
+    try {
+      const result = this.dbs.root.transactionSync(() => {
+        const value = apply(writer);
+        next = writer.finishBatch();
+        return value;
+      }, BATCH_TRANSACTION_FLAGS);
+      if (next === undefined) throw new Error('write transaction ended without finishing its batch');
+      this.counters = next;
+      return result;
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Every live key that carries a lease, for rebuilding the lessor's lease→keys map at start. */
+  leasedKeys(): { key: Buffer; lease: bigint }[] {
+    this.assertReadable();
+    const leased: { key: Buffer; lease: bigint }[] = [];
+    for (const { value } of this.dbs.latest.getRange({})) {
+      const kv = decodeKeyValue(value);
+      if (kv.lease !== 0n) leased.push({ key: kv.key, lease: kv.lease });
+    }
+    return leased;
   }
 
   eventsBetween(fromRevision: bigint, toRevision: bigint, key: Buffer, rangeEnd: Buffer): Event[] {
-    this.assertOpen();
+    this.assertReadable();
     return eventsBetween(this.dbs, this.view, fromRevision, toRevision, key, rangeEnd);
   }
 
@@ -195,6 +231,12 @@ export class MvccStore implements HistorySource {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('mvcc store is closed');
+  }
+
+  /** Reads through the store must not run inside write(): they would mix committed counters with uncommitted data. */
+  private assertReadable(): void {
+    this.assertOpen();
+    if (this.writing) throw new Error('MvccStore read or nested write() inside write(); use the StoreWriter');
   }
 }
 

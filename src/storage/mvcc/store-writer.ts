@@ -1,5 +1,6 @@
 import { TransactionFlags } from 'lmdb';
 import { Errors } from '../../errors';
+import type { Logger } from '../../log';
 import { compactHistory } from './compaction';
 import type { KvView } from './kv-view';
 import { executeRange } from './range-executor';
@@ -64,6 +65,7 @@ export class BatchWriter implements StoreWriter {
     private readonly view: KvView,
     counters: StoreCounters,
     private readonly maxTxnOps: number,
+    private readonly logger: Logger,
   ) {
     this.initial = { ...counters };
     this.counters = { ...counters };
@@ -117,7 +119,8 @@ export class BatchWriter implements StoreWriter {
   compact(revision: bigint): void {
     if (revision <= this.counters.compactMain) throw Errors.compacted();
     if (revision > this.counters.currentRevision) throw Errors.futureRevision();
-    compactHistory(this.dbs, revision);
+    const removed = compactHistory(this.dbs, revision);
+    this.logger.info({ revision: revision.toString(), removedVersions: removed }, 'compacted history');
     this.counters.compactMain = revision;
     this.dbs.meta.putSync(MetaKey.compactedRevision, uint64Bytes(revision));
   }

@@ -46,13 +46,20 @@ export class Snapshotter {
     this.logger.info({ file: finalPath, index: metadata.index.toString(), term: metadata.term.toString() }, 'saved snapshot');
   }
 
-  /** The newest snapshot that passes its CRC, or undefined when there is none. */
-  async loadNewest(): Promise<{ metadata: SnapshotMetadata; payload: Uint8Array } | undefined> {
+  /**
+   * The newest snapshot that passes its CRC (and `usable`, when given: pass one that checks
+   * the WAL has a marker for it), or undefined when there is none.
+   */
+  async loadNewest(usable?: (metadata: SnapshotMetadata) => boolean): Promise<{ metadata: SnapshotMetadata; payload: Uint8Array } | undefined> {
     for (const name of this.list()) {
       const file = path.join(this.dir, name);
       try {
         const snapshot = decodeSnapFile(await fsp.readFile(file));
         if (snapFileName(snapshot.metadata) !== name) throw new DecodeError(`content is for ${snapFileName(snapshot.metadata)}`);
+        if (usable !== undefined && !usable(snapshot.metadata)) {
+          this.logger.warn({ file }, 'snapshot has no matching WAL snapshot marker; trying an older one');
+          continue;
+        }
         return snapshot;
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;

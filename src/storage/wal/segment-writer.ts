@@ -114,7 +114,7 @@ export class SegmentWriter {
       const frame = encodeRecord(record.type, record.payload, this.state.lastCrc);
       this.state.lastCrc = crcOfEncoded(frame);
       if (record.entryIndex !== undefined) this.state.lastIndex = record.entryIndex;
-//TMP      if (record.markerIndex !== undefined && record.markerIndex > this.state.lastIndex) this.state.lastIndex = record.markerIndex;
+      if (record.markerIndex !== undefined && record.markerIndex > this.state.lastIndex) this.state.lastIndex = record.markerIndex;
       if (record.hardState !== undefined) this.state.hardState = record.hardState;
       pending.push(frame);
       this.state.sizeBytes += frame.length;

@@ -14,6 +14,7 @@ import { encodeEntry, encodeHardState, encodeSnapshotMetadata } from './codec';
 import { fsyncDirectory } from './fsync-dir';
 import { RecordType } from './record';
 import { replaySegments, replayStart } from './replay';
+import { readSnapshotMarkers } from './snapshot-markers';
 import { segmentFileName, sortedSegments, TEMP_SUFFIX } from './segment-name';
 import { encodeChain, RecordToWrite, segmentHeader, SegmentWriter, writeNewSegment } from './segment-writer';
 import type { WalOptions, WalRecovery } from './types';
@@ -53,8 +54,18 @@ export class Wal {
     return fs.readdirSync(dir).some((name) => name.endsWith('.wal'));
   }
 
+  /**
+   * Snapshot markers a replay can start from (those at or below the saved commit index).
+   * Pass `(m) => markers.some(...)` to Snapshotter.loadNewest so a crash between writing the
+   * snap file and the marker cannot leave the member unable to start.
+   */
+  static async snapshotMarkers(dir: string): Promise<SnapshotMetadata[]> {
+    return readSnapshotMarkers(dir);
+  }
+
   static async create(dir: string, metadata: Uint8Array, options: WalOptions): Promise<Wal> {
     if (Wal.exists(dir)) throw new Error(`WAL already exists in ${dir}`);
+    assertValidOptions(options);
     const logger = options.logger.child({ component: 'wal' });
     // Build the first segment in a temp directory and rename it into place, so a crash
     // during create leaves either no WAL or a complete one.
@@ -67,9 +78,14 @@ export class Wal {
     const { frames, lastCrc } = encodeChain(records, 0);
     const name = segmentFileName(0n, 0n);
     const { handle, sizeBytes } = await writeNewSegment(tempDir, name, frames);
-    await removeEmptyDirectory(dir); // a non-empty one without segments is someone else's: rmdir refuses
-    await fsp.rename(tempDir, dir);
-    await fsyncDirectory(path.dirname(path.resolve(dir)));
+    try {
+      await removeEmptyDirectory(dir); // a non-empty one without segments is someone else's: rmdir refuses
+      await fsp.rename(tempDir, dir);
+      await fsyncDirectory(path.dirname(path.resolve(dir)));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
     const segments = [{ seq: 0n, firstIndex: 0n, path: path.join(dir, name) }];
     const state = { dir, segments, handle, sizeBytes, lastCrc, lastIndex: 0n, hardState, metadata: Uint8Array.prototype.slice.call(metadata) };
     logger.info({ dir }, 'created WAL');
@@ -77,12 +93,15 @@ export class Wal {
   }
 
   static async open(dir: string, from: SnapshotMetadata | undefined, options: WalOptions): Promise<{ wal: Wal; recovery: WalRecovery }> {
+    assertValidOptions(options);
     const logger = options.logger.child({ component: 'wal' });
     const names = await fsp.readdir(dir);
     const allSegments = sortedSegments(dir, names);
     if (allSegments.length === 0) throw new Error(`no WAL segments in ${dir}`);
     const segments = allSegments.slice(replayStart(allSegments, from));
     const replay = await replaySegments(segments, from);
+    const metadata = replay.recovery.metadata;
+    if (metadata === undefined) throw new Error(`WAL in ${dir} has no metadata record`);
     const live = segments[segments.length - 1];
     if (replay.torn !== undefined) {
       const { offset, reason, fileBytes } = replay.torn;
@@ -99,8 +118,6 @@ export class Wal {
       await handle.close();
       throw error;
     }
-    const metadata = replay.recovery.metadata;
-    if (metadata === undefined) throw new Error(`WAL in ${dir} has no metadata record`);
     const state = {
       dir,
       segments: allSegments.slice(), // every segment on disk, so releaseBefore can delete older ones
@@ -221,5 +238,11 @@ async function removeEmptyDirectory(dir: string): Promise<void> {
     await fsp.rmdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function assertValidOptions(options: WalOptions): void {
+  if (!Number.isSafeInteger(options.segmentBytes) || options.segmentBytes <= 0) {
+    throw new Error(`WAL segmentBytes must be a positive integer, got ${options.segmentBytes}`);
   }
 }

@@ -31,6 +31,8 @@ const UNARY_SERVICE: Record<string, 'KV' | 'Lease'> = {
   LeaseLeases: 'Lease',
 };
 const MAX_STREAMS = 8;
+/** A server that does not answer shows up as a DEADLINE_EXCEEDED step, not a test timeout. */
+const CALL_DEADLINE_MS = 5_000;
 
 /** Enum fields written with etcd's names in scenarios, sent as numbers (see etcd-client.ts). */
 const ENUM_FIELDS: Record<string, Record<string, number>> = {
@@ -131,7 +133,7 @@ class ScenarioRun {
 
   private async unary(call: string, request: Wire): Promise<unknown> {
     try {
-      const response = await this.client.call(UNARY_SERVICE[call]!, call, request);
+      const response = await this.client.call(UNARY_SERVICE[call]!, call, request, { deadlineMs: CALL_DEADLINE_MS });
       if (call === 'LeaseGrant' && typeof response.ID === 'string') this.ctx.leaseIds.push(response.ID);
       return this.postProcess(call, normalize(response, this.ctx));
     } catch (error) {

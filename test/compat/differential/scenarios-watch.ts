@@ -106,4 +106,13 @@ export const watchScenarios: Scenario[] = [
     name: 'large values pass through a watch unchanged',
     steps: [wOpen(), wCreate('big'), wRecv(1), put('big', 'v'.repeat(1_000_000)), wRecv(1)],
   },
+  {
+    name: 'fragment: a replay over 2 MiB is split when asked, sent whole otherwise',
+    timeoutMs: 30_000,
+    steps: [
+      put('f/1', '1'.repeat(1_000_000)), put('f/2', '2'.repeat(1_000_000)), put('f/3', '3'.repeat(1_000_000)),
+      wOpen(), wCreate('f/', { range_end: 'f0', start_revision: rev(1), fragment: true }), wRecv(3), wQuiet(200),
+      wOpen('whole'), wCreate('f/', { range_end: 'f0', start_revision: rev(1) }, 'whole'), wRecv(2, { stream: 'whole' }),
+    ],
+  },
 ];

@@ -111,10 +111,11 @@ export function txnReq(compares: Compare[], success: RequestOp[], failure: Reque
   return { compare: compares, success, failure };
 }
 
-const noLeases = (): boolean => false;
+type LeaseExists = (id: bigint) => boolean;
+const noLeases: LeaseExists = () => false;
 
 /** One request per write transaction, like a batch of one Raft entry. */
-export function put(store: MvccStore, key: string, value: string, extra: Partial<PutRequest> = {}, leaseExists = noLeases) {
+export function put(store: MvccStore, key: string, value: string, extra: Partial<PutRequest> = {}, leaseExists: LeaseExists = noLeases) {
   return store.write((w) => w.put(putReq(key, value, extra), leaseExists));
 }
 
@@ -122,7 +123,7 @@ export function del(store: MvccStore, key: string, rangeEnd = '', prevKv = false
   return store.write((w) => w.deleteRange(deleteReq(key, rangeEnd, prevKv)));
 }
 
-export function txn(store: MvccStore, req: TxnRequest, leaseExists: (id: bigint) => boolean = noLeases) {
+export function txn(store: MvccStore, req: TxnRequest, leaseExists: LeaseExists = noLeases) {
   return store.write((w) => w.txn(req, leaseExists));
 }
 

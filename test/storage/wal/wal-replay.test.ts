@@ -75,8 +75,9 @@ describe('WAL round trip', () => {
 
   test('a follower that installed a snapshot far past its log replays from it, even when the marker cut a segment', () =>
     withTempDir(async (dir) => {
-      const created = await Wal.create(dir, metadata, options());
+      const created = await Wal.create(dir, metadata, { segmentBytes: 64 * 1024 * 1024, logger: silentLogger() });
       await created.save({ term: 1n, vote: 1n, commit: 10n }, entries(1n, 10));
+      assert.equal(created.segmentFiles().length, 1);
       await created.close();
       const sizeBytes = (await fs.stat(created.segmentFiles()[0])).size;
       // The marker record alone pushes the segment over the limit, so a cut follows it.
