@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import type { Logger } from '../log';
-import { createGrpcServices, maxReceiveBytes } from './grpc-services';
+import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
 import { OpenStreams } from './open-streams';
 
@@ -45,10 +45,10 @@ export class ClientServer {
   private readonly openStreams = new OpenStreams();
   private closed = false;
 
-  constructor(member: MemberPort, logger: Logger) {
+  constructor(member: MemberPort, logger: Logger, options: Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> = {}) {
     this.logger = logger.child({ component: 'client-server' });
     this.server = new Server(serverOptions(maxReceiveBytes(member)));
-    for (const service of createGrpcServices(member, this.logger, this.openStreams)) {
+    for (const service of createGrpcServices(member, this.logger, { ...options, openStreams: this.openStreams })) {
       this.server.addService(service.definition, service.implementation);
     }
   }

@@ -34,11 +34,16 @@ export function maxReceiveBytes(member: MemberPort): number {
   return member.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
 }
 
-/**
- * Every service the client port serves, with codecs and handlers bound to `member`.
- * `openStreams` collects the long-lived streams so a shutdown can end them.
- */
-export function createGrpcServices(member: MemberPort, logger: Logger, openStreams: OpenStreams = new OpenStreams()): GrpcService[] {
+export interface GrpcServicesOptions {
+  /** Collects the long-lived streams so a shutdown can end them. */
+  openStreams?: OpenStreams;
+  /** Bytes queued for one slow watch client before its stream is ended. */
+  watchMaxBufferedBytes?: number;
+}
+
+/** Every service the client port serves, with codecs and handlers bound to `member`. */
+export function createGrpcServices(member: MemberPort, logger: Logger, options: GrpcServicesOptions = {}): GrpcService[] {
+  const openStreams = options.openStreams ?? new OpenStreams();
   const codec: MethodCodecOptions = { maxReceiveBytes: maxReceiveBytes(member) };
   const definition = (name: string): ServiceDefinition => serviceDefinition(name, codec);
   const auth = definition('etcdserverpb.Auth');
@@ -51,7 +56,7 @@ export function createGrpcServices(member: MemberPort, logger: Logger, openStrea
       definition: definition('etcdserverpb.Watch'),
       implementation: watchService(member, logger, {
         fragmentThresholdBytes: codec.maxReceiveBytes,
-        maxBufferedBytes: WATCH_MAX_BUFFERED_BYTES,
+        maxBufferedBytes: options.watchMaxBufferedBytes ?? WATCH_MAX_BUFFERED_BYTES,
         openStreams,
       }),
     },

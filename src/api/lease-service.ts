@@ -54,7 +54,7 @@ function keepAliveStream(
   openStreams: OpenStreams,
   call: ServerDuplexStream<DecodedRequest, WireOut>,
 ): void {
-  const ctx = requestContextFor(call);
+  const { ctx } = requestContextFor(call);
   let closed = false;
   let pending = 0;
   let chain: Promise<void> = Promise.resolve();

@@ -56,7 +56,7 @@ async function snapshotStream(member: MemberPort, logger: Logger, call: ServerWr
     call.emit('error', errorToServiceError(call.request.error, logger, 'Maintenance/Snapshot'));
     return;
   }
-  const ctx = requestContextFor(call);
+  const { ctx } = requestContextFor(call);
   try {
     for await (const chunk of member.maintenance.snapshot(ctx)) {
       if (ctx.signal.aborted) return;

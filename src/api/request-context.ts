@@ -16,11 +16,19 @@ export function requiresLeader(metadata: Metadata): boolean {
 
 /**
  * A RequestContext whose signal aborts when the client cancels the call or its deadline
- * passes (grpc-js reports both as 'cancelled'). The listener goes with the call object.
+ * passes (grpc-js reports both as 'cancelled'). grpc-js also reports 'cancelled' when a
+ * call's HTTP/2 stream closes after a normal answer, so a unary handler calls `finish()`
+ * once it has answered: the signal then never aborts (and no AbortError is built).
  */
-export function requestContextFor(call: CallSurface): RequestContext {
+export function requestContextFor(call: CallSurface): { ctx: RequestContext; finish: () => void } {
   const controller = new AbortController();
+  const onCancel = (): void => controller.abort();
   if (call.cancelled) controller.abort();
-  else call.once('cancelled', () => controller.abort());
-  return { signal: controller.signal, requireLeader: requiresLeader(call.metadata) };
+  else call.once('cancelled', onCancel);
+  return {
+    ctx: { signal: controller.signal, requireLeader: requiresLeader(call.metadata) },
+    finish: () => {
+      call.off('cancelled', onCancel);
+    },
+  };
 }

@@ -17,17 +17,24 @@ export function unaryHandler(method: string, logger: Logger, run: UnaryRun): han
       callback(errorToServiceError(request.error, logger, method) as Error);
       return;
     }
-    const ctx = requestContextFor(call);
+    const { ctx, finish } = requestContextFor(call);
     let pending: Promise<WireOut>;
     try {
       pending = run(request, ctx);
     } catch (err) {
+      finish();
       callback(errorToServiceError(err, logger, method) as Error);
       return;
     }
     pending.then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(errorToServiceError(err, logger, method) as Error),
+      (response) => {
+        finish();
+        callback(null, response);
+      },
+      (err: unknown) => {
+        finish();
+        callback(errorToServiceError(err, logger, method) as Error);
+      },
     );
   };
 }

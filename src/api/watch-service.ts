@@ -42,12 +42,21 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
         close();
         call.emit('error', errorToServiceError(err, logger, 'Watch/Watch'));
       };
+      // Bytes handed to grpc-js but not yet taken by HTTP/2 (the stream is in object mode,
+      // so writableLength would count messages, not bytes).
+      let bufferedBytes = 0;
+      const written = (size: number) => (): void => {
+        bufferedBytes -= size;
+      };
       const send = (response: WatchResponse): void => {
         if (closed) return;
         const header = member.watch.headerFor(response.headerRevision);
-        for (const bytes of encodeWatchResponse(header, response, options.fragmentThresholdBytes)) call.write(bytes);
-        if (call.writableLength > options.maxBufferedBytes) {
-          logger.warn({ bufferedBytes: call.writableLength }, 'watch client too slow; ending its stream');
+        for (const bytes of encodeWatchResponse(header, response, options.fragmentThresholdBytes)) {
+          bufferedBytes += bytes.length;
+          call.write(bytes, written(bytes.length));
+        }
+        if (bufferedBytes > options.maxBufferedBytes) {
+          logger.warn({ bufferedBytes }, 'watch client too slow; ending its stream');
           fail(Errors.tooManyRequests());
         }
       };

@@ -56,7 +56,7 @@ export class UnstableLog {
     const after = entries[0].index;
     const end = this.offset + BigInt(this.entries.length);
     if (after === end) {
-      this.entries = [...this.entries, ...entries];
+      for (const e of entries) this.entries.push(e);
     } else if (after <= this.offset) {
       // Replace everything unstable; storage's suffix beyond `after` is truncated on persist.
       this.offset = after;

@@ -104,18 +104,18 @@ export class RaftLog {
    * The leader can skip every entry above it in one round trip.
    */
   findConflictByTerm(index: bigint, term: bigint): [bigint, bigint] {
-    let i = index;
-    const first = this.firstIndex() - 1n;
-    for (; i >= first && i > 0n; i--) {
-      let t: bigint;
+    for (let i = index; i > 0n; i--) {
+      let ourTerm: bigint;
       try {
-        t = this.term(i);
-      } catch {
-        return [i, 0n];
+        ourTerm = this.term(i);
+      } catch (err) {
+        // Compacted: we cannot tell, so assume a possible match with unknown term.
+        if (err instanceof CompactedError || err instanceof UnavailableError) return [i, 0n];
+        throw err;
       }
-      if (t <= term) return [i, t];
+      if (ourTerm <= term) return [i, ourTerm];
     }
-    return [i < 0n ? 0n : i, 0n];
+    return [0n, 0n];
   }
 
   unstableEntries(): Entry[] {

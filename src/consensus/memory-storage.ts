@@ -99,6 +99,9 @@ export class MemoryStorage implements RaftStorage {
     const offset = toAppend[0].index - this.ents[0].index;
     const length = BigInt(this.ents.length);
     if (offset > length) throw new Error(`missing log entry [last: ${this.lastIndex()}, append at: ${toAppend[0].index}]`);
-    this.ents = [...this.ents.slice(0, Number(offset)), ...toAppend];
+    // Truncate the conflicting suffix (if any), then append in place: the common case is a
+    // pure append, which must not copy the whole log.
+    this.ents.length = Number(offset);
+    for (const e of toAppend) this.ents.push(e);
   }
 }

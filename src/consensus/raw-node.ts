@@ -7,14 +7,19 @@
  *   every tick interval: node.tick();
  *   on a peer message:   node.step(message);
  *   loop while node.hasReady():
- *     const rd = node.ready();
+ *     const rd = node.ready();                // exactly one advance() per ready()
  *     persist rd.snapshot (storage.applySnapshot), rd.hardState and rd.entries durably
  *       (one fsync when rd.mustSync), then storage.setHardState / storage.append(rd.entries);
  *     send rd.messages;                       // only after persisting
+ *     restore the state machine from rd.snapshot (if any), then
  *     apply rd.committedEntries in order;     // for EntryType.ConfChange entries:
  *       node.applyConfChange(decodeConfChange(entry.data));
  *     serve rd.readStates once applied ≥ readState.index;
  *     node.advance(rd);
+ *
+ * A MsgSnap in rd.messages carries storage.snapshot(); keep it recent (e.g. create one
+ * after applying each conf change) so a new member finds itself in its ConfState, or
+ * replace it with a fresh one before sending, as etcd's server does.
  *
  * Restart: fill MemoryStorage from the durable snapshot (applySnapshot), hard state
  * (setHardState) and entries (append), then construct RawNode with `applied` set to the
@@ -74,6 +79,8 @@ export class RawNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
+  /** A Ready was handed out and not yet advanced: the loop must finish it first. */
+  private readyOutstanding = false;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -176,6 +183,8 @@ export class RawNode {
 
   /** Collects everything to persist, send and apply. Call advance(ready) when done. */
   ready(): Ready {
+    if (this.readyOutstanding) throw new Error('raft: ready() called again before advance()');
+    this.readyOutstanding = true;
     const r = this.raft;
     const entries = [...r.raftLog.unstableEntries()];
     const rd: Ready = {
@@ -202,6 +211,8 @@ export class RawNode {
 
   /** The caller persisted, sent and applied everything in `rd`. */
   advance(rd: Ready): void {
+    if (!this.readyOutstanding) throw new Error('raft: advance() without a preceding ready()');
+    this.readyOutstanding = false;
     const r = this.raft;
     if (rd.hardState) this.prevHardState = rd.hardState;
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];

@@ -2,6 +2,7 @@
 import { ProposalDroppedError } from './errors';
 import { MessageType, newMessage, NONE, type Message } from './messages';
 import { majorityVoteResult } from './quorum';
+import { MAX_PENDING_READS } from './read-only';
 import type { Raft } from './raft';
 import { EntryType, type Entry } from './types';
 
@@ -83,16 +84,13 @@ function handleProposal(r: Raft, m: Message): void {
 }
 
 function handleReadIndex(r: Raft, m: Message): void {
-  if (r.tracker.isSingleton()) {
-    respondToReadIndex(r, m, r.raftLog.committed);
-    return;
-  }
   // Until the leader commits an entry of its term it does not know the latest commit index.
   if (!r.committedEntryInCurrentTerm()) {
-    if (r.pendingReadIndexMessages.length < 4096) r.pendingReadIndexMessages.push(m);
+    if (r.pendingReadIndexMessages.length < MAX_PENDING_READS) r.pendingReadIndexMessages.push(m);
     return;
   }
-  sendReadIndexHeartbeat(r, m);
+  if (r.tracker.isSingleton()) respondToReadIndex(r, m, r.raftLog.committed);
+  else sendReadIndexHeartbeat(r, m);
 }
 
 function sendReadIndexHeartbeat(r: Raft, m: Message): void {

@@ -11,6 +11,7 @@ import type {
   TxnResult,
 } from '../storage/mvcc/types';
 import type { Member } from './member';
+import { isReadOnlyTxn, isSerializableTxn } from './txn-kind';
 
 /** KV: reads from local LMDB (after ReadIndex unless serializable), writes through Raft. */
 export class KvService implements KvPort {
@@ -32,7 +33,13 @@ export class KvService implements KvPort {
     return { header: this.member.header(revision), result: value as DeleteRangeResult };
   }
 
+  /** Read-only txns skip Raft, as in etcd: a ReadIndex round (unless serializable), then a local read. */
   async txn(req: TxnRequest, ctx: RequestContext): Promise<Answer<TxnResult>> {
+    if (isReadOnlyTxn(req)) {
+      if (!isSerializableTxn(req)) await this.member.linearizableRead(ctx);
+      const result = this.member.store.readTxn(req);
+      return { header: this.member.header(), result };
+    }
     const { revision, value } = await this.member.propose({ kind: 'txn', txn: req }, ctx);
     return { header: this.member.header(revision), result: value as TxnResult };
   }

@@ -54,6 +54,9 @@ export class Member {
   private ticker: NodeJS.Timeout | undefined;
   private loopIdle: Promise<void> = Promise.resolve();
   private fatal: ((err: unknown) => void) | undefined;
+  /** Requests that arrived while there was no leader, released when one is known. */
+  private leaderWaiters: Array<() => void> = [];
+  private campaignAfterAdvance = false;
 
   constructor(
     private readonly config: MemberConfig,
@@ -147,19 +150,13 @@ export class Member {
       this.lessor.grant(record.id, record.ttlSeconds, now, record.remainingSeconds);
     }
     if (this.lessor.size() === 0) return;
-    const everything = Buffer.from([0]);
-    const { kvs } = this.store.range({
-      key: everything, rangeEnd: everything, limit: 0n, revision: 0n, sortOrder: 0, sortTarget: 0,
-      serializable: true, keysOnly: true, countOnly: false,
-      minModRevision: 0n, maxModRevision: 0n, minCreateRevision: 0n, maxCreateRevision: 0n,
-    });
-    for (const kv of kvs) if (kv.lease !== 0n) this.lessor.attach(kv.lease, kv.key);
+    for (const { key, lease } of this.store.leasedKeys()) this.lessor.attach(lease, key);
   }
 
   /** Proposes a change and resolves with its apply result; an apply-time refusal throws. */
   async propose(proposal: Proposal, ctx: RequestContext): Promise<{ revision: bigint; value: ApplyValue }> {
     if (this.stopped) throw Errors.serverStopped();
-    if (ctx.requireLeader && this.leaderId === 0n) throw Errors.noLeader();
+    await this.awaitLeader(ctx);
     if (this.waits.isFull()) throw Errors.tooManyRequests();
     const requestId = this.ids.next();
     const data = encodeRequest({ requestId, proposal });
@@ -178,10 +175,33 @@ export class Member {
   /** Resolves when a local read would see every write acknowledged before the call. */
   async linearizableRead(ctx: RequestContext): Promise<void> {
     if (this.stopped) throw Errors.serverStopped();
-    if (ctx.requireLeader && this.leaderId === 0n) throw Errors.noLeader();
+    await this.awaitLeader(ctx);
     const done = this.reads.wait();
     this.runLoop();
     return done;
+  }
+
+  /**
+   * Without a leader a proposal would be dropped. Clients that sent `hasleader` want to
+   * know at once; others wait (bounded by one election round plus slack), as etcd's
+   * clients expect during a start or an election.
+   */
+  private async awaitLeader(ctx: RequestContext): Promise<void> {
+    if (this.leaderId !== 0n) return;
+    if (ctx.requireLeader) throw Errors.noLeader();
+    const boundMs = 3 * this.config.electionTimeoutMs + 1000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== release);
+        reject(Errors.noLeader());
+      }, boundMs);
+      const release = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.leaderWaiters.push(release);
+    });
+    if (this.stopped) throw Errors.serverStopped();
   }
 
   /**
@@ -206,6 +226,8 @@ export class Member {
         const ready = this.raft.ready();
         await this.handleReady(ready);
         this.raft.advance(ready);
+        if (this.campaignAfterAdvance && this.raft.status().state !== 'leader') this.raft.campaign();
+        this.campaignAfterAdvance = false;
         await this.maybeSnapshot();
       }
     } finally {
@@ -230,6 +252,11 @@ export class Member {
     if (lead === this.leaderId) return;
     this.logger.info({ leader: lead.toString(16), term: this.raft.status().term.toString() }, 'leader changed');
     this.leaderId = lead;
+    if (lead !== 0n) {
+      const waiters = this.leaderWaiters;
+      this.leaderWaiters = [];
+      for (const release of waiters) release();
+    }
     if (this.isLeader() && !wasLeader) this.lessor.promote(this.clock.nowMs(), this.config.electionTimeoutMs);
     if (wasLeader && !this.isLeader()) {
       this.lessor.demote();
@@ -269,10 +296,9 @@ export class Member {
       }
     }
     const voters = this.confState.voters;
-    if (voters.length === 1 && voters[0] === this.id && this.raft.status().state !== 'leader') {
-      // A one-voter cluster need not wait an election timeout to lead itself.
-      this.raft.campaign();
-    }
+    // A one-voter cluster need not wait an election timeout to lead itself; Raft takes the
+    // campaign only once this Ready (with the conf change) has been advanced past.
+    this.campaignAfterAdvance = voters.length === 1 && voters[0] === this.id;
   }
 
   /**

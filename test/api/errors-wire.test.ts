@@ -96,14 +96,25 @@ describe('client mistakes get etcd\'s exact status and never reach the member', 
     assert.equal(res.TTL, '9000000000');
   });
 
-  test('a message over 2 MiB + 0 gets RESOURCE_EXHAUSTED with grpc-go\'s text; exactly the limit passes', async () => {
+  test('a message over 2 MiB gets RESOURCE_EXHAUSTED with grpc-go\'s text; at the limit it is read', async () => {
     const before = run.member.callsTo('put').length;
     const tooBig = await rawCall(run.address, '/etcdserverpb.KV/Put', putOfSize(2_097_153));
     assert.equal(tooBig.code, 8);
     assert.equal(tooBig.details, 'grpc: received message larger than max (2097153 vs. 2097152)');
-    assert.equal(run.member.callsTo('put').length, before);
+    // Exactly 2 MiB is received, then refused as a proposal over max-request-bytes.
     const atLimit = await rawCall(run.address, '/etcdserverpb.KV/Put', putOfSize(2_097_152));
-    assert.equal(atLimit.code, 0);
+    assert.equal(atLimit.code, 3);
+    assert.equal(atLimit.details, 'etcdserver: request is too large');
+    assert.equal(run.member.callsTo('put').length, before);
+  });
+
+  test('a 1.5 MiB value is "request is too large"; 1.5 MiB - 100 reaches the member', async () => {
+    const before = run.member.callsTo('put').length;
+    const err = await failure(unary(run.clients.kv, 'Put', { key: key('k'), value: Buffer.alloc(1_572_864) }));
+    assert.equal(err.code, 3);
+    assert.equal(err.details, 'etcdserver: request is too large');
+    assert.equal(run.member.callsTo('put').length, before);
+    await unary(run.clients.kv, 'Put', { key: key('k'), value: Buffer.alloc(1_572_864 - 100) });
     assert.equal(run.member.callsTo('put').length, before + 1);
   });
 

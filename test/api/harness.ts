@@ -59,8 +59,8 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export async function startServer(member: FakeMember = new FakeMember()): Promise<Running> {
-  const server = new ClientServer(member, silentLogger());
+export async function startServer(member: FakeMember = new FakeMember(), watchMaxBufferedBytes?: number): Promise<Running> {
+  const server = new ClientServer(member, silentLogger(), watchMaxBufferedBytes === undefined ? {} : { watchMaxBufferedBytes });
   await server.listen(['http://127.0.0.1:0']);
   const address = `127.0.0.1:${server.ports[0]!}`;
   const clients = etcdClients(address);

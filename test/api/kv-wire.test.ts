@@ -128,6 +128,15 @@ describe('KV over the wire, read with etcd\'s own protos', () => {
     assert.equal(run.member.callsTo('range').at(-1)!.ctx!.requireLeader, false);
   });
 
+  test('a normally answered request never sees its signal abort', async () => {
+    await unary(run.clients.kv, 'Range', { key: Buffer.from('a') });
+    const signal = run.member.callsTo('range').at(-1)!.ctx!.signal;
+    // The HTTP/2 stream closes after the answer; give that close event a chance to arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    await unary(run.clients.kv, 'Range', { key: Buffer.from('b') });
+    assert.equal(signal.aborted, false);
+  });
+
   test('a client deadline aborts the request context', async () => {
     let release!: () => void;
     run.member.hold = new Promise((resolve) => (release = resolve));

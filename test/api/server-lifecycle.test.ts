@@ -70,3 +70,28 @@ describe('ClientServer lifecycle', () => {
     await run.stop();
   });
 });
+
+describe('a watch client that stops reading', () => {
+  test('is cut off with RESOURCE_EXHAUSTED once its queued bytes pass the bound, and its WatchStream closes', async () => {
+    const { kv, watchResponse } = await import('./fake-member');
+    const run = await startServer(undefined, 1024 * 1024);
+    const stream = (run.clients.watch as any).Watch(); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const ended = once(stream, 'error');
+    const created = once(stream, 'data');
+    stream.write({ create_request: { key: Buffer.from('k') } });
+    await created;
+    stream.pause();
+    const fake = run.member.watchStreams[0]!;
+    const value = 'v'.repeat(64 * 1024);
+    // Bounded: 64 × 64 KiB = 4 MiB, well past 1 MiB plus what HTTP/2 windows absorb.
+    for (let i = 0; i < 64 && !fake.closed; i++) {
+      fake.sink(watchResponse({ watchId: 0n, headerRevision: BigInt(10 + i), events: [{ type: 0, kv: kv('k', value) }] }));
+    }
+    assert.equal(fake.closed, true);
+    stream.resume();
+    const [err] = (await ended) as [grpc.ServiceError];
+    assert.equal(err.code, 8);
+    assert.equal(err.details, 'etcdserver: too many requests');
+    await run.stop();
+  });
+});

@@ -36,7 +36,35 @@ function assertReferenceSane(name: string, transcript: TranscriptEntry[]): void 
   assert.ok(!text.includes('"missing"') && !text.includes('"thrown"'), `scenario "${name}" is broken against etcd itself:\n${text}`);
 }
 
+interface ServerPair {
+  reference: ServerProcess;
+  candidate: ServerProcess;
+}
+
+async function startPair(group: string): Promise<ServerPair> {
+  const [reference, candidate] = await Promise.allSettled([
+    startEtcd({ name: `ref-${group}` }),
+    startServerOfKind(target, { name: `sut-${group}` }),
+  ]);
+  if (reference.status === 'fulfilled' && candidate.status === 'fulfilled') {
+    return { reference: reference.value, candidate: candidate.value };
+  }
+  // Stop whichever did start; report the failure.
+  if (reference.status === 'fulfilled') await reference.value.stop();
+  if (candidate.status === 'fulfilled') await candidate.value.stop();
+  throw reference.status === 'rejected' ? reference.reason : (candidate as PromiseRejectedResult).reason;
+}
+
 describe(`differential: etcd 3.4 vs ${targetLabel}`, { skip: skipUnlessBinaries('etcd') }, () => {
+  /** One pair of servers per group, all started at once up front (startup dominates runtime). */
+  const pairs = new Map<string, Promise<ServerPair>>();
+  before(() => {
+    for (const [group] of groups) {
+      const pair = startPair(group);
+      pair.catch(() => undefined); // reported by the group's own before hook
+      pairs.set(group, pair);
+    }
+  });
   after(stopAll);
 
   for (const [group, scenarios] of groups) {
@@ -47,17 +75,9 @@ describe(`differential: etcd 3.4 vs ${targetLabel}`, { skip: skipUnlessBinaries(
       let candidateClient: EtcdClient | undefined;
 
       before(async () => {
-        // allSettled: whichever server did start is assigned, so `after` stops it.
-        const [ref, sut] = await Promise.allSettled([
-          startEtcd({ name: `ref-${group}` }),
-          startServerOfKind(target, { name: `sut-${group}` }),
-        ]);
-        if (ref.status === 'fulfilled') reference = ref.value;
-        if (sut.status === 'fulfilled') candidate = sut.value;
-        if (ref.status === 'rejected') throw ref.reason;
-        if (sut.status === 'rejected') throw sut.reason;
-        referenceClient = new EtcdClient(reference!.endpoint);
-        candidateClient = new EtcdClient(candidate!.endpoint);
+        ({ reference, candidate } = await pairs.get(group)!);
+        referenceClient = new EtcdClient(reference.endpoint);
+        candidateClient = new EtcdClient(candidate.endpoint);
       });
 
       after(async () => {
@@ -68,6 +88,9 @@ describe(`differential: etcd 3.4 vs ${targetLabel}`, { skip: skipUnlessBinaries(
 
       scenarios.forEach((scenario, index) => {
         test(scenario.name, { timeout: scenario.timeoutMs ?? 20_000 }, async () => {
+          if (candidate?.exited === true) {
+            assert.fail(`${targetLabel} is no longer running; output tail:\n${candidate.output().slice(-3000)}`);
+          }
           const prefix = `${group}${String(index).padStart(3, '0')}/`;
           const [expected, actual] = await Promise.all([
             runScenario(referenceClient!, scenario, prefix),

@@ -19,6 +19,15 @@ async function currentRevision(endpoint: string): Promise<number> {
   return Number(json.header.revision);
 }
 
+/** Polls `condition` (bounded) where no event can be awaited, e.g. another process's state. */
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function leaseIdFromGrant(output: string): string {
   const match = /^lease ([0-9a-f]{16}) granted with TTL\((\d+)s\)$/.exec(output.trim());
   assert.ok(match, `unexpected lease grant output: ${output}`);
@@ -204,6 +213,55 @@ for (const kind of compatTargets()) {
         assert.ok(fs.statSync(file).size > 0);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('lock: the second locker waits until the first releases (SIGTERM)', { timeout: 30_000 }, async () => {
+      const first = new EtcdctlSession(ep, ['lock', 'ctl-lock']);
+      try {
+        const firstKey = await first.waitForLine((line) => line.startsWith('ctl-lock/'));
+        const second = new EtcdctlSession(ep, ['lock', 'ctl-lock']);
+        try {
+          // The waiter's key exists (queued) but it has not printed: it does not hold the lock.
+          await waitFor(async () => (await etcdctlOk(ep, ['get', 'ctl-lock/', '--prefix', '--keys-only'])).split('\n').filter((l) => l).length === 2);
+          assert.deepEqual(second.stdoutLines(), []);
+          await first.stop('SIGTERM');
+          const secondKey = await second.waitForLine((line) => line.startsWith('ctl-lock/'));
+          assert.notEqual(secondKey, firstKey);
+          assert.equal((await etcdctlOk(ep, ['get', firstKey])).length, 0, 'first key deleted on release');
+        } finally {
+          await second.stop('SIGTERM');
+        }
+      } finally {
+        await first.stop('SIGTERM');
+      }
+    });
+
+    test('lock with a command runs it while holding the lock and passes ETCD_LOCK_KEY', { timeout: 30_000 }, async () => {
+      const out = await etcdctlOk(ep, ['lock', 'exec-lock', '--', 'sh', '-c', 'echo "held $ETCD_LOCK_KEY rev $ETCD_LOCK_REV"']);
+      assert.match(out, /^held exec-lock\/[0-9a-f]+ rev \d+\n$/);
+      assert.equal(await etcdctlOk(ep, ['get', 'exec-lock/', '--prefix']), '', 'released after the command');
+    });
+
+    test('elect: the first candidate leads; the second takes over when it resigns', { timeout: 30_000 }, async () => {
+      const first = new EtcdctlSession(ep, ['elect', 'ctl-election', 'alpha']);
+      try {
+        await first.waitForLine((line) => line === 'alpha');
+        const observer = new EtcdctlSession(ep, ['elect', '-l', 'ctl-election']);
+        const second = new EtcdctlSession(ep, ['elect', 'ctl-election', 'beta']);
+        try {
+          await observer.waitForLine((line) => line === 'alpha');
+          await waitFor(async () => (await etcdctlOk(ep, ['get', 'ctl-election/', '--prefix', '--keys-only'])).split('\n').filter((l) => l).length === 2);
+          assert.deepEqual(second.stdoutLines(), []);
+          await first.stop('SIGINT');
+          await second.waitForLine((line) => line === 'beta');
+          await observer.waitForLine((line) => line === 'beta');
+        } finally {
+          await second.stop('SIGINT');
+          await observer.stop('SIGINT');
+        }
+      } finally {
+        await first.stop('SIGINT');
       }
     });
 

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { EntryType, MemoryStorage, ProposalDroppedError, RawNode, type RaftConfig } from '../../src/consensus';
+import { ConfChangeType, decodeConfChange, encodeConfChange, EntryType, MemoryStorage, ProposalDroppedError, RawNode, type RaftConfig } from '../../src/consensus';
 import { bytes, seededRandom, text } from './harness';
 
 function config(storage: MemoryStorage, applied = 0n): RaftConfig {
@@ -127,5 +127,37 @@ describe('single-member cluster', () => {
     again.propose(bytes('c'));
     assert.deepEqual(cycle(again, restored).applied, ['c']);
     assert.ok(out.messages === 0);
+  });
+});
+
+describe('etcd-style bootstrap (committed AddNode entries at term 1)', () => {
+  function bootstrapWithEntries(storage: MemoryStorage, voters: bigint[]): void {
+    storage.append(
+      voters.map((nodeId, i) => ({
+        term: 1n,
+        index: BigInt(i + 1),
+        type: EntryType.ConfChange,
+        data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId, context: new Uint8Array(0) }),
+      })),
+    );
+    storage.setHardState({ term: 1n, vote: 0n, commit: BigInt(voters.length) });
+  }
+
+  test('the voter set comes from applying the entries; campaign() works after advance()', () => {
+    const storage = new MemoryStorage();
+    bootstrapWithEntries(storage, [1n]);
+    const node = new RawNode(config(storage));
+    const rd = node.ready();
+    assert.equal(rd.committedEntries.length, 1);
+    const cs = node.applyConfChange(decodeConfChange(rd.committedEntries[0].data));
+    assert.deepEqual(cs, { voters: [1n], learners: [] });
+    // Raft refuses to campaign while a committed conf change is not yet applied (advanced).
+    node.campaign();
+    assert.equal(node.status().state, 'follower');
+    node.advance(rd);
+    node.campaign();
+    assert.equal(node.status().state, 'leader');
+    node.propose(bytes('a'));
+    assert.deepEqual(cycle(node, storage).applied, ['a']);
   });
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { MemoryStorage, MessageType, ProposalDroppedError, RawNode, type RaftLogger } from '../../src/consensus';
+import { MemoryStorage, MessageType, ProposalDroppedError, RawNode, StepLocalMessageError, type RaftLogger } from '../../src/consensus';
 import { silentLogger } from '../../src/log';
 import { protoDir } from '../../src/paths';
 import { bytes, seededRandom } from './harness';
@@ -48,3 +48,26 @@ const voteGranted = {
   type: MessageType.VoteResp, to: 1n, from: 0n, term: 2n, logTerm: 0n, index: 0n, entries: [], commit: 0n,
   reject: false, rejectHint: 0n, context: new Uint8Array(0),
 };
+
+test('misuse is caught loudly: local messages from the network, ready() twice, advance() without ready()', () => {
+  const storage = new MemoryStorage();
+  RawNode.bootstrap(storage, [1n]);
+  const node = new RawNode({
+    id: 1n, electionTicks: 10, heartbeatTicks: 1, storage, applied: 0n, random: seededRandom(1),
+    preVote: false, checkQuorum: false, maxInflightMessages: 8, maxEntriesBytesPerMessage: 1024,
+  });
+  assert.throws(() => node.step({ ...voteGranted, type: MessageType.Hup }), StepLocalMessageError);
+  node.campaign();
+  const rd = node.ready();
+  assert.throws(() => node.ready(), /before advance/);
+  node.advance(rd);
+  assert.throws(() => node.advance(rd), /without a preceding ready/);
+  assert.throws(() => new RawNode({ ...baseConfig(storage), electionTicks: 1 }), /electionTicks/);
+});
+
+function baseConfig(storage: MemoryStorage) {
+  return {
+    id: 2n, electionTicks: 10, heartbeatTicks: 1, storage, applied: 0n, random: seededRandom(1),
+    preVote: false, checkQuorum: false, maxInflightMessages: 8, maxEntriesBytesPerMessage: 1024,
+  };
+}

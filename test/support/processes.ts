@@ -102,6 +102,7 @@ function killAllNow(): void {
  * dataDir of a member that a test restarts: a dataDir passed in is never removed by stop().
  */
 export function makeTempDir(label: string): string {
+  installExitHook();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-test-${label.replace(/[^a-zA-Z0-9_-]/g, '_')}-`));
   tempDirs.add(dir);
   return dir;

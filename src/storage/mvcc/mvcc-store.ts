@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TransactionFlags } from 'lmdb';
-import { crc32c } from '../crc32c';
 import type { Logger } from '../../log';
 import { eventsBetween } from './history-events';
 import { hashKv, type HashKvResult } from './hash-kv';
@@ -14,6 +13,7 @@ import { DEFAULT_MAX_TXN_OPS, validateRange, validateTxn } from './request-valid
 import { readInt64 } from './revision';
 import { blobMetaKey, MetaKey, openDatabases, type MvccDatabases } from './schema';
 import { BatchWriter, type StoreCounters, type StoreWriter } from './store-writer';
+import { bytesInUse, contentHash, copyDatabase, dataFileBytes, installDatabaseCopy } from './store-files';
 import { decodeKeyValue } from './key-value-codec';
 import { planTxn } from './txn-compare';
 import type { Event, RangeRequest, RangeResult, TxnRequest, TxnResult } from './types';
@@ -32,7 +32,6 @@ export interface MvccStoreOptions {
 const FRESH_REVISION = 1n;
 /** Abortable, committed before returning, never fsync'd on the event loop (see flushed()). */
 const BATCH_TRANSACTION_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
-const DATA_FILE = 'data.mdb';
 
 /**
  * The revisioned KV state machine on LMDB (etcd's mvcc store). Reads are synchronous and see
@@ -57,7 +56,8 @@ export class MvccStore implements HistorySource {
 
   static open(directory: string, options: MvccStoreOptions): MvccStore {
     fs.mkdirSync(directory, { recursive: true });
-    const logger = options.logger.child({ component: 'mvcc' });
+    // The caller passes the component's child logger (bootstrap names it 'mvcc').
+    const logger = options.logger;
     const store = new MvccStore(
       openDatabases(directory, options.mapSizeBytes),
       directory,
@@ -78,9 +78,7 @@ export class MvccStore implements HistorySource {
 
   /** Places a file written by copyTo() as the database of `directory` (which must not be open). */
   static installCopy(file: string, directory: string): void {
-    fs.mkdirSync(directory, { recursive: true });
-    for (const name of [DATA_FILE, 'lock.mdb']) fs.rmSync(path.join(directory, name), { force: true });
-    fs.copyFileSync(file, path.join(directory, DATA_FILE));
+    installDatabaseCopy(file, directory);
   }
 
   currentRevision(): bigint {
@@ -153,49 +151,33 @@ export class MvccStore implements HistorySource {
   }
 
   hashKV(revision: bigint): HashKvResult {
-    this.assertOpen();
+    this.assertReadable();
     return hashKv(this.dbs, revision, this.counters.currentRevision, this.counters.compactMain);
   }
 
   /** crc32c over history, live keys, leases and meta blobs (not the consistent index). */
   hash(): number {
-    this.assertOpen();
-    let hash = 0;
-    for (const db of [this.dbs.history, this.dbs.latest, this.dbs.leases, this.dbs.meta]) {
-      for (const { key, value } of db.getRange({})) {
-        if (db === this.dbs.meta && Buffer.from(key).equals(MetaKey.consistentIndex)) continue;
-        hash = crc32c(key, hash);
-        hash = crc32c(value, hash);
-      }
-    }
-    return hash;
+    this.assertReadable();
+    return contentHash(this.dbs);
   }
 
   dbSizeBytes(): bigint {
-    return BigInt(fs.statSync(path.join(this.directory, DATA_FILE)).size);
+    return dataFileBytes(this.directory);
   }
 
-  /** Pages held by the databases' B-trees (free pages excluded), in bytes. */
   dbSizeInUseBytes(): bigint {
-    let pages = 0;
-    let pageSize = 4096;
-    for (const db of [this.dbs.root, this.dbs.history, this.dbs.keyIndex, this.dbs.latest, this.dbs.meta, this.dbs.leases]) {
-      const stats = db.getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number };
-      pageSize = stats.pageSize;
-      pages += stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
-    }
-    return BigInt(pages * pageSize);
+    return bytesInUse(this.dbs);
   }
 
   listLeases(): LeaseRecord[] {
-    this.assertOpen();
+    this.assertReadable();
     const leases: LeaseRecord[] = [];
     for (const { key, value } of this.dbs.leases.getRange({})) leases.push(decodeLease(key, value));
     return leases;
   }
 
   getMeta(name: string): Buffer | undefined {
-    this.assertOpen();
+    this.assertReadable();
     const value = this.dbs.meta.get(blobMetaKey(name));
     return value === undefined ? undefined : Buffer.from(value);
   }
@@ -210,15 +192,9 @@ export class MvccStore implements HistorySource {
   }
 
   /** Writes a consistent, compacted copy of the database to `file` (a single LMDB data file). */
-  async copyTo(file: string): Promise<void> {
+  copyTo(file: string): Promise<void> {
     this.assertOpen();
-    const staging = fs.mkdtempSync(path.join(path.dirname(file), `.${path.basename(file)}.copy-`));
-    try {
-      await this.dbs.root.backup(staging, true);
-      fs.renameSync(path.join(staging, DATA_FILE), file);
-    } finally {
-      fs.rmSync(staging, { recursive: true, force: true });
-    }
+    return copyDatabase(this.dbs, file);
   }
 
   async close(): Promise<void> {

@@ -124,7 +124,7 @@ export const wRecv = (count = 1, opts: { stream?: string; timeoutMs?: number; so
   kind: 'watchRecv',
   stream: opts.stream ?? S,
   count,
-  timeoutMs: opts.timeoutMs ?? 5_000,
+  timeoutMs: opts.timeoutMs ?? 3_000,
   sorted: opts.sorted ?? false,
 });
 export const wQuiet = (ms = 300, stream = S): Step => ({ kind: 'watchQuiet', stream, ms });

@@ -151,4 +151,14 @@ export const kvScenarios: Scenario[] = [
     name: 'serializable range reads the same data',
     steps: [put('a', 'v'), get('a', { serializable: true }), get('a', { serializable: true, revision: rev(1) })],
   },
+  {
+    name: 'from-key delete with prev_kv; count_only and limit at a past revision',
+    steps: [
+      put('a', '1'), put('b', '2'), put('c', '3'),
+      get('a', { range_end: '\0', count_only: true, revision: rev(2) }),
+      get('a', { range_end: '\0', limit: 1, revision: rev(3) }),
+      del('b', { range_end: '\0', prev_kv: true }),
+      get('a', { range_end: '\0', revision: rev(3), sort_target: 'VALUE', sort_order: 'DESCEND', keys_only: true }),
+    ],
+  },
 ];

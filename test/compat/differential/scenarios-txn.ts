@@ -1,4 +1,4 @@
-import { Req, Scenario, cmp, del, get, grant, lease, opDel, opGet, opPut, opTxn, put, rev, txn } from './scenario';
+import { Req, Scenario, cmp, del, get, grant, lease, opDel, opGet, opPut, opTxn, put, rev, revoke, txn } from './scenario';
 
 const puts = (count: number): Req[] => Array.from({ length: count }, (_unused, i) => opPut(`many/${String(i).padStart(3, '0')}`, 'v'));
 const compares = (count: number): Req[] => Array.from({ length: count }, (_unused, i) => cmp(`c${i}`, 'VERSION', 'EQUAL', 0));
@@ -171,6 +171,17 @@ export const txnScenarios: Scenario[] = [
       put('a', '1'), put('b', '3'),
       txn({ compare: [cmp('a', 'VALUE', 'EQUAL', '1'), cmp('b', 'VALUE', 'EQUAL', '2')], success: [opDel('a', { range_end: 'c' })], failure: [opGet('a', { range_end: 'c' })] }),
       del('zzz'),
+    ],
+  },
+  {
+    name: 'leased put inside a txn; revoke deletes it; ignore_lease inside a txn',
+    steps: [
+      grant(60),
+      txn({ success: [opPut('t/a', '1', { lease: lease(0) }), opPut('t/b', '2', { lease: lease(0), prev_kv: true })] }),
+      txn({ success: [opPut('t/a', 'x', { ignore_lease: true, prev_kv: true }), opGet('t/', { range_end: 't0' })] }),
+      txn({ success: [opPut('t/zz', 'x', { ignore_lease: true })] }),
+      revoke(lease(0)),
+      get('t/', { range_end: 't0' }),
     ],
   },
 ];

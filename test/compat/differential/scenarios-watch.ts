@@ -115,4 +115,27 @@ export const watchScenarios: Scenario[] = [
       wOpen('whole'), wCreate('f/', { range_end: 'f0', start_revision: rev(1) }, 'whole'), wRecv(2, { stream: 'whole' }),
     ],
   },
+  {
+    name: 'automatic watch IDs are not reused after a cancel',
+    steps: [wOpen(), wCreate('a'), wRecv(1), wCancel(0), wRecv(1), wCreate('a'), wRecv(1), put('a'), wRecv(1)],
+  },
+  {
+    name: 'progress request on a stream without watchers',
+    steps: [put('a'), wOpen(), wProgress(), wRecv(1)],
+  },
+  {
+    name: 'replay honours filters and prev_kv',
+    steps: [
+      put('a', '1'), put('a', '2'), del('a'), put('a', '3'),
+      wOpen(), wCreate('a', { start_revision: rev(1), filters: ['NOPUT'], prev_kv: true }), wRecv(2),
+      wCreate('a', { start_revision: rev(2), filters: ['NODELETE'] }), wRecv(2),
+    ],
+  },
+  {
+    name: 'many watchers on one key each get the event',
+    steps: [
+      wOpen(), wCreate('a'), wRecv(1), wCreate('a'), wRecv(1), wCreate('a', { prev_kv: true }), wRecv(1),
+      put('a', '1'), put('a', '2'), wRecv(6, { sorted: true }),
+    ],
+  },
 ];

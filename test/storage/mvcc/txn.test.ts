@@ -4,6 +4,7 @@ import { EtcdError } from '../../../src/errors';
 import { validateTxn } from '../../../src/storage/mvcc';
 import type { RequestOp, ResponseOp } from '../../../src/storage/mvcc/types';
 import {
+  b,
   compare,
   CompareResult as R,
   CompareTarget as T,
@@ -254,6 +255,26 @@ describe('txn execution (facts §3, §7)', () => {
     );
     const { result } = txn(opened.store, txnReq([], [op.range(rangeReq('a', '', { revision: 4n }))]));
     assert.equal(text(rangeOf(result.responses[0]).range.kvs[0].value), '2');
+  });
+
+  test('nested txns may put then delete the same key: two events in one revision', () => {
+    const { outcome } = txn(
+      opened.store,
+      txnReq([], [op.txn(txnReq([], [op.put(putReq('a', 'gone'))])), op.txn(txnReq([], [op.del(deleteReq('a'))]))]),
+    );
+    assert.equal(outcome.revision, 4n);
+    assert.deepEqual(outcome.events.map((e) => [e.type, text(e.kv.key), e.prevKv ? text(e.prevKv.value) : null]), [
+      [0, 'a', '1'],
+      [1, 'a', 'gone'],
+    ]);
+    assert.deepEqual(keysOf(opened.store, rangeReq('a')), []);
+    assert.deepEqual(keysOf(opened.store, rangeReq('a', '', { revision: 4n })), []);
+    assert.equal(text(opened.store.range(rangeReq('a', '', { revision: 3n })).kvs[0].value), '1');
+    const replayed = opened.store.eventsBetween(4n, 4n, b('a'), b(''));
+    assert.deepEqual(replayed.map((e) => [e.type, e.prevKv ? text(e.prevKv.value) : null]), [
+      [0, '1'],
+      [1, '1'],
+    ]);
   });
 
   test('a range at a past revision inside a writing txn does not see the txn writes', () => {
