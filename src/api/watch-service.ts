@@ -63,7 +63,7 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
       const stream = member.watch.openStream(send);
       watchStream = stream;
       if (closed) stream.close();
-      unregister = options.openStreams.add(() => fail(Errors.serverStopped()));
+      else unregister = options.openStreams.add(() => fail(Errors.serverStopped()));
       call.on('data', (request: DecodedRequest) => {
         if (closed) return;
         if (request instanceof DecodeFailure) {

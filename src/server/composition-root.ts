@@ -61,7 +61,7 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
         storage.store,
         c.resolve<WatchHub>(Tokens.WatchHub),
         c.resolve<Clock>(Tokens.Clock),
-        c.resolve<Logger>(Tokens.Logger).child({ component: 'member' }),
+        c.resolve<Logger>(Tokens.Logger),
         c.resolve<() => number>(Tokens.Random),
       );
     }),
@@ -90,7 +90,7 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
   );
   scope.register(
     Tokens.ClientServer,
-    singleton((c) => new ClientServer(c.resolve<MemberPort>(Tokens.MemberPort), c.resolve<Logger>(Tokens.Logger).child({ component: 'grpc' }))),
+    singleton((c) => new ClientServer(c.resolve<MemberPort>(Tokens.MemberPort), c.resolve<Logger>(Tokens.Logger))),
   );
 }
 

@@ -43,6 +43,7 @@ export class Member {
   private readonly waits: WaitRegistry<{ revision: bigint; value: ApplyValue }>;
   private readonly reads: LinearizableReads;
   private readonly ids: IdGenerator;
+  private readonly logger: Logger;
   private readonly wal: Wal;
   private readonly snapshotter: Snapshotter;
   private confState: ConfState;
@@ -64,9 +65,10 @@ export class Member {
     readonly store: MvccStore,
     readonly watchHub: WatchHub,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    rootLogger: Logger,
     random: () => number,
   ) {
+    this.logger = rootLogger.child({ component: 'member' });
     this.wal = opened.wal;
     this.snapshotter = opened.snapshotter;
     this.raftStorage = opened.raftStorage;
@@ -75,12 +77,15 @@ export class Member {
     this.appliedIndex = opened.snapshotIndex;
     this.membership = new Membership(opened.clusterId, opened.memberId, opened.members);
     this.lessor = new Lessor(BigInt(Math.ceil((3 * config.electionTimeoutMs) / 2000)));
-    this.applier = new Applier(store, this.lessor, () => clock.nowMs(), logger.child({ component: 'apply' }));
+    this.applier = new Applier(store, this.lessor, () => clock.nowMs(), rootLogger.child({ component: 'apply' }));
     this.ids = new IdGenerator(opened.memberId, clock.nowMs());
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     this.waits = new WaitRegistry(MAX_PENDING_PROPOSALS, requestTimeoutMs, Errors.timeout);
     this.reads = new LinearizableReads(
-      (context) => this.raft.readIndex(context),
+      (context) => {
+        this.raft.readIndex(context);
+        this.runLoop();
+      },
       () => this.appliedIndex,
       requestTimeoutMs,
       Errors.timeout,
@@ -96,7 +101,7 @@ export class Member {
       checkQuorum: true,
       maxInflightMessages: 256,
       maxEntriesBytesPerMessage: 1024 * 1024,
-      logger: logger.child({ component: 'raft' }),
+      logger: rootLogger.child({ component: 'raft' }),
     });
   }
 

@@ -38,7 +38,7 @@ export interface StartOptions {
    * default when initialCluster is given), 'none' = do not wait.
    */
   readiness?: 'range' | 'status' | 'none';
-  /** Bound on the readiness wait (default 15 s). */
+  /** Bound on the readiness wait (default 30 s). */
   readyTimeoutMs?: number;
 }
 
@@ -230,7 +230,7 @@ async function startServer(kind: ServerKind, options: StartOptions): Promise<Ser
   const readiness = options.readiness ?? (options.initialCluster === undefined ? 'range' : 'status');
   if (readiness !== 'none') {
     try {
-      await waitReady(server, tracked, readiness, options.readyTimeoutMs ?? 15_000);
+      await waitReady(server, tracked, readiness, options.readyTimeoutMs ?? 30_000);
     } catch (error) {
       await tracked.stop('SIGKILL');
       throw error;

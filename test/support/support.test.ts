@@ -5,7 +5,7 @@ import { EtcdClient, RpcError, prefixEnd } from './etcd-client';
 import { etcdctlOk } from './etcdctl';
 import { freePorts } from './ports';
 import { startCluster, startEtcd, stopAll } from './processes';
-import { skipUnlessBinaries } from './skip';
+import { findBinary, skipUnlessBinaries } from './skip';
 
 describe('test support helpers', () => {
   after(stopAll);
@@ -14,6 +14,16 @@ describe('test support helpers', () => {
     const ports = await freePorts(5);
     assert.equal(new Set(ports).size, 5);
     for (const port of ports) assert.ok(port > 0 && port < 65536);
+  });
+
+  test('findBinary finds sh and not a made-up name; skipUnlessBinaries says why', () => {
+    assert.ok(findBinary('sh') !== undefined);
+    assert.equal(findBinary('no-such-binary-latchkey-test'), undefined);
+    if (process.env.CI === 'true') {
+      assert.throws(() => skipUnlessBinaries('no-such-binary-latchkey-test'), /CI=true/);
+    } else {
+      assert.match(String(skipUnlessBinaries('no-such-binary-latchkey-test')), /no-such-binary-latchkey-test not installed/);
+    }
   });
 
   test('prefixEnd follows the etcd convention', () => {
