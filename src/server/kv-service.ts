@@ -11,7 +11,8 @@ import type {
   TxnResult,
 } from '../storage/mvcc/types';
 import type { Member } from './member';
-import { isReadOnlyTxn, isSerializableTxn } from './txn-kind';
+import { isSerializableTxn } from './txn-kind';
+import { isTxnReadOnly } from '../storage/mvcc';
 
 /** KV: reads from local LMDB (after ReadIndex unless serializable), writes through Raft. */
 export class KvService implements KvPort {
@@ -35,7 +36,7 @@ export class KvService implements KvPort {
 
   /** Read-only txns skip Raft, as in etcd: a ReadIndex round (unless serializable), then a local read. */
   async txn(req: TxnRequest, ctx: RequestContext): Promise<Answer<TxnResult>> {
-    if (isReadOnlyTxn(req)) {
+    if (isTxnReadOnly(req)) {
       if (!isSerializableTxn(req)) await this.member.linearizableRead(ctx);
       const result = this.member.store.readTxn(req);
       return { header: this.member.header(), result };

@@ -81,7 +81,7 @@ export class EtcdctlSession {
   constructor(endpoints: string | string[], args: string[], env?: Record<string, string>) {
     const endpointList = Array.isArray(endpoints) ? endpoints.join(',') : endpoints;
     this.process = spawnTracked(etcdctlPath(), [`--endpoints=${endpointList}`, ...args], {
-      env: etcdctlEnv(env) as Record<string, string>,
+      baseEnv: etcdctlEnv(env),
     });
     this.process.child.stdout!.on('data', (chunk: Buffer) => {
       this.partial += chunk.toString('utf8');

@@ -199,15 +199,18 @@ export async function stopAll(): Promise<void> {
   for (const dir of [...tempDirs]) removeTempDir(dir);
 }
 
-/** Spawns a tracked child with captured output (not a server: no readiness wait). */
+/**
+ * Spawns a tracked child with captured output (not a server: no readiness wait). Its
+ * environment is `baseEnv` (default: this process's) plus `env`.
+ */
 export function spawnTracked(
   command: string,
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
+  options: { env?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): TrackedProcess {
   const child = childProcess.spawn(command, args, {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...(options.baseEnv ?? process.env), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   return new TrackedProcess(child);

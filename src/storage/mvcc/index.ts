@@ -12,3 +12,4 @@ export {
 export { isFromKey, isSingleKey, inKeyRange, MAX_KEY_BYTES } from './key-range';
 export { encodeKeyValue, decodeKeyValue } from './key-value-codec';
 export * from './types';
+export { isTxnReadOnly } from './write-ops';

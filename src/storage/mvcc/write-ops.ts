@@ -49,8 +49,10 @@ export function applyDeleteRange(scope: RequestScope, req: DeleteRangeRequest): 
 }
 
 /** etcd isTxnReadonly: only range ops (a nested txn counts as a write). */
+/** Every op of both branches only reads, nested txns included (etcd serves these without Raft). */
 export function isTxnReadOnly(req: TxnRequest): boolean {
-  return req.success.every((op) => op.kind === 'range') && req.failure.every((op) => op.kind === 'range');
+  const readsOnly = (op: RequestOp): boolean => op.kind === 'range' || (op.kind === 'txn' && isTxnReadOnly(op.txn));
+  return req.success.every(readsOnly) && req.failure.every(readsOnly);
 }
 
 function chosenOps(req: TxnRequest, plan: TxnPlan): RequestOp[] {
