@@ -2,9 +2,11 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import type { Logger } from '../log';
 import { authService } from './auth-service';
 import { clusterService } from './cluster-service';
+import { electionService } from './election-service';
 import { healthService } from './health-service';
 import { kvService } from './kv-service';
 import { leaseService } from './lease-service';
+import { lockService } from './lock-service';
 import { maintenanceService } from './maintenance-service';
 import type { MemberPort } from './member-port';
 import { rawServiceDefinition, serviceDefinition, type MethodCodecOptions } from './method-codec';
@@ -68,13 +70,8 @@ export function createGrpcServices(member: MemberPort, logger: Logger, options: 
       implementation: maintenanceService(member, logger),
     },
     { name: 'etcdserverpb.Auth', definition: auth, implementation: authService(auth, logger) },
-    // The lock and election services arrive in a later issue.
-    { name: 'v3lockpb.Lock', definition: lock, implementation: unimplementedHandlers('v3lockpb.Lock', lock, logger) },
-    {
-      name: 'v3electionpb.Election',
-      definition: election,
-      implementation: unimplementedHandlers('v3electionpb.Election', election, logger),
-    },
+    { name: 'v3lockpb.Lock', definition: lock, implementation: lockService(member, logger, openStreams) },
+    { name: 'v3electionpb.Election', definition: election, implementation: electionService(member, logger, openStreams) },
     { name: 'grpc.health.v1.Health', definition: definition('grpc.health.v1.Health'), implementation: healthService(logger, openStreams) },
   ];
   for (const [service, methods] of Object.entries(LATER_VERSION_METHODS)) {

@@ -4,6 +4,8 @@ export interface Lease {
   readonly ttlSeconds: bigint;
   /** Wall-clock ms at which the leader revokes it; Infinity while this member is not leader. */
   expiryMs: number;
+  /** Remaining TTL at the last checkpoint through Raft; 0 = none since the last renewal. */
+  checkpointSeconds: bigint;
   /** Attached keys, by their latin1 text (a lossless Buffer ↔ string mapping). */
   readonly keys: Set<string>;
 }

@@ -35,7 +35,7 @@ export class Lessor {
   grant(id: bigint, ttlSeconds: bigint, nowMs: number, remainingSeconds = 0n): Lease {
     if (this.leases.has(id)) throw new Error(`lease ${id} granted twice`);
     const ttl = this.effectiveTtl(ttlSeconds);
-    const lease: Lease = { id, ttlSeconds: ttl, expiryMs: Infinity, keys: new Set() };
+    const lease: Lease = { id, ttlSeconds: ttl, expiryMs: Infinity, checkpointSeconds: remainingSeconds, keys: new Set() };
     if (this.primary) lease.expiryMs = nowMs + Number(remainingSeconds > 0n ? remainingSeconds : ttl) * 1000;
     this.leases.set(id, lease);
     return lease;
@@ -45,19 +45,42 @@ export class Lessor {
     this.leases.delete(id);
   }
 
-  /** KeepAlive on the leader: the granted TTL, or 0 if the lease is gone. */
-  renew(id: bigint, nowMs: number): bigint {
+  /**
+   * KeepAlive on the leader: the granted TTL, or 0 if the lease is gone. `hadCheckpoint`
+   * says the cluster still holds an older remaining TTL, which the caller must clear
+   * through Raft (else a new leader would expire the lease too early).
+   */
+  renew(id: bigint, nowMs: number): { ttlSeconds: bigint; hadCheckpoint: boolean } {
     const lease = this.leases.get(id);
-    if (lease === undefined || lease.expiryMs <= nowMs) return 0n;
+    if (lease === undefined || lease.expiryMs <= nowMs) return { ttlSeconds: 0n, hadCheckpoint: false };
     lease.expiryMs = nowMs + Number(lease.ttlSeconds) * 1000;
-    return lease.ttlSeconds;
+    return { ttlSeconds: lease.ttlSeconds, hadCheckpoint: lease.checkpointSeconds > 0n };
+  }
+
+  /** An applied LeaseCheckpoint: the remaining TTL the next leader starts from (0 = full). */
+  checkpoint(id: bigint, remainingSeconds: bigint): void {
+    const lease = this.leases.get(id);
+    if (lease !== undefined) lease.checkpointSeconds = remainingSeconds;
+  }
+
+  /** The leader's view of every lease's remaining TTL, rounded up, for a checkpoint proposal. */
+  remainingForCheckpoint(nowMs: number, limit: number): Array<{ leaseId: bigint; remainingSeconds: bigint }> {
+    if (!this.primary) return [];
+    const out: Array<{ leaseId: bigint; remainingSeconds: bigint }> = [];
+    for (const lease of this.leases.values()) {
+      if (out.length >= limit) break;
+      if (lease.expiryMs === Infinity || lease.expiryMs <= nowMs) continue;
+      const remaining = BigInt(Math.ceil((lease.expiryMs - nowMs) / 1000));
+      if (remaining < lease.ttlSeconds || lease.checkpointSeconds > 0n) out.push({ leaseId: lease.id, remainingSeconds: remaining });
+    }
+    return out;
   }
 
   /** Remaining whole seconds (rounded down, as etcd), or -1 for unknown or expired. */
   remainingSeconds(id: bigint, nowMs: number): bigint {
     const lease = this.leases.get(id);
     if (lease === undefined) return -1n;
-    if (lease.expiryMs === Infinity) return lease.ttlSeconds;
+    if (lease.expiryMs === Infinity) return lease.checkpointSeconds > 0n ? lease.checkpointSeconds : lease.ttlSeconds;
     const remainingMs = lease.expiryMs - nowMs;
     return remainingMs <= 0 ? -1n : BigInt(Math.floor(remainingMs / 1000));
   }
@@ -88,12 +111,16 @@ export class Lessor {
   }
 
   /**
-   * Becoming leader: every lease gets its full TTL plus `extendMs` (one election timeout)
-   * before anything may expire, so a leader change never kills a lease early.
+   * Becoming leader: every lease gets the remaining TTL last checkpointed through Raft (its
+   * full TTL if none) plus `extendMs` (one election timeout) before anything may expire, so
+   * a leader change neither revives a lease nor kills it early.
    */
   promote(nowMs: number, extendMs: number): void {
     this.primary = true;
-    for (const lease of this.leases.values()) lease.expiryMs = nowMs + Number(lease.ttlSeconds) * 1000 + extendMs;
+    for (const lease of this.leases.values()) {
+      const remaining = lease.checkpointSeconds > 0n ? lease.checkpointSeconds : lease.ttlSeconds;
+      lease.expiryMs = nowMs + Number(remaining) * 1000 + extendMs;
+    }
   }
 
   demote(): void {
@@ -108,6 +135,11 @@ export class Lessor {
     for (const lease of this.leases.values()) if (lease.expiryMs <= nowMs) due.push(lease);
     due.sort((a, b) => a.expiryMs - b.expiryMs);
     return due.slice(0, limit).map((l) => l.id);
+  }
+
+  /** Forgets every lease (the state machine was replaced by a snapshot; reload follows). */
+  clear(): void {
+    this.leases.clear();
   }
 
   size(): number {

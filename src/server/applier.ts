@@ -44,7 +44,8 @@ export class Applier {
     private readonly logger: Logger,
   ) {}
 
-  applyBatch(requests: readonly CommittedRequest[], lastIndex: bigint): ApplyBatchResult {
+  /** `alsoWrite` runs in the same LMDB transaction (membership records of applied conf changes). */
+  applyBatch(requests: readonly CommittedRequest[], lastIndex: bigint, alsoWrite?: (writer: StoreWriter) => void): ApplyBatchResult {
     const result: ApplyBatchResult = { applied: [], writes: [], compactedRevision: undefined };
     const skipUpTo = this.store.consistentIndex();
     if (lastIndex <= skipUpTo) return result;
@@ -54,6 +55,7 @@ export class Applier {
         const outcome = this.applyOne(writer, request.envelope.proposal, result);
         result.applied.push({ requestId: request.envelope.requestId, outcome });
       }
+      alsoWrite?.(writer);
       writer.setConsistentIndex(lastIndex);
     });
     return result;
@@ -101,7 +103,9 @@ export class Applier {
       case 'leaseCheckpoint': {
         for (const cp of proposal.checkpoints) {
           const lease = this.lessor.get(cp.leaseId);
-          if (lease !== undefined) writer.putLease({ id: lease.id, ttlSeconds: lease.ttlSeconds, remainingSeconds: cp.remainingSeconds });
+          if (lease === undefined) continue;
+          writer.putLease({ id: lease.id, ttlSeconds: lease.ttlSeconds, remainingSeconds: cp.remainingSeconds });
+          this.lessor.checkpoint(lease.id, cp.remainingSeconds);
         }
         return { revision: writer.currentRevision(), value: null };
       }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { MemoryStorage } from '../consensus';
 import { ConfChangeType, EntryType, type ConfState, type Entry, type HardState } from '../consensus/types';
 import { encodeConfChange } from '../consensus';
+import { encodeConfChangeContext } from './conf-change-context';
 import type { MemberInfo } from '../api/member-port';
 import type { Logger } from '../log';
 import { MvccStore } from '../storage/mvcc';
@@ -10,9 +11,10 @@ import { Wal } from '../storage/wal';
 import type { MemberConfig } from './config';
 import { computeClusterId, computeMemberId, decodeMembers, encodeMembers } from './membership';
 import { storageLayout } from './storage-layout';
+import { ReceivedSnapshotFiles } from './snapshot-files';
 import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata';
 
-const MEMBERS_META = 'members';
+export const MEMBERS_META = 'members';
 
 /** Everything a member needs from disk to start its Raft node. */
 export interface OpenedStorage {
@@ -29,6 +31,7 @@ export interface OpenedStorage {
   hardState: HardState;
   /** True when this start created the data dir: the Raft node must be bootstrapped. */
   isNew: boolean;
+  snapDir: string;
 }
 
 /**
@@ -41,7 +44,7 @@ async function appendBootstrapEntries(wal: Wal, raftStorage: MemoryStorage, memb
     term: 1n,
     index: BigInt(i + 1),
     type: EntryType.ConfChange,
-    data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId: m.id, context: encodeMembers([m]) }),
+    data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId: m.id, context: encodeConfChangeContext({ requestId: 0n, member: m }) }),
   }));
   const hardState: HardState = { term: 1n, vote: 0n, commit: BigInt(entries.length) };
   await wal.save(hardState, entries);
@@ -65,7 +68,10 @@ function initialMembers(config: MemberConfig): MemberInfo[] {
  * records the initial membership; a restarting one loads its newest snapshot, replays the
  * WAL after it, and finds LMDB at its consistent index.
  */
-export async function openStorage(config: MemberConfig, logger: Logger): Promise<OpenedStorage> {
+/** Asks members of a running cluster who is in it (for --initial-cluster-state existing). */
+export type ClusterDiscovery = (peerUrls: string[]) => Promise<{ clusterId: bigint; members: MemberInfo[] }>;
+
+export async function openStorage(config: MemberConfig, logger: Logger, discover?: ClusterDiscovery): Promise<OpenedStorage> {
   const layout = storageLayout(config.dataDir);
   fs.mkdirSync(layout.memberDir, { recursive: true, mode: 0o700 });
   const store = MvccStore.open(layout.dbDir, { logger: logger.child({ component: 'mvcc' }), maxTxnOps: config.maxTxnOps });
@@ -75,7 +81,7 @@ export async function openStorage(config: MemberConfig, logger: Logger): Promise
 
   if (!Wal.exists(layout.walDir)) {
     if (config.initialClusterState === 'existing') {
-      throw new Error('joining an existing cluster (--initial-cluster-state existing) is not supported yet');
+      return joinExistingCluster(config, logger, { store, snapshotter, raftStorage, layout, walOptions }, discover);
     }
     const members = initialMembers(config);
     const local = members.find((m) => m.name === config.name);
@@ -87,7 +93,7 @@ export async function openStorage(config: MemberConfig, logger: Logger): Promise
     logger.info({ memberId: local.id.toString(16), clusterId: clusterId.toString(16) }, 'starting a new member');
     return {
       memberId: local.id, clusterId, members, store, wal, snapshotter, raftStorage,
-      snapshotIndex: 0n, confState: { voters: [], learners: [] }, hardState, isNew: true,
+      snapshotIndex: 0n, confState: { voters: [], learners: [] }, hardState, isNew: true, snapDir: layout.snapDir,
     };
   }
 
@@ -103,6 +109,14 @@ export async function openStorage(config: MemberConfig, logger: Logger): Promise
   }
   raftStorage.setHardState(recovery.hardState);
   raftStorage.append(recovery.entries);
+  if (snapshot !== undefined && store.consistentIndex() < snapshot.metadata.index) {
+    // Crashed after adopting an InstallSnapshot but before LMDB was replaced: finish it.
+    const image = new ReceivedSnapshotFiles(layout.snapDir).find(snapshot.metadata.index);
+    if (image === undefined) {
+      throw new Error(`snapshot ${snapshot.metadata.index} is newer than the database (${store.consistentIndex()}) and its image is missing`);
+    }
+    await store.restoreFrom(image);
+  }
   const storedMembers = store.getMeta(MEMBERS_META);
   const members = storedMembers === undefined ? [] : decodeMembers(storedMembers);
   logger.info(
@@ -116,6 +130,45 @@ export async function openStorage(config: MemberConfig, logger: Logger): Promise
   );
   return {
     memberId: meta.memberId, clusterId: meta.clusterId, members, store, wal, snapshotter, raftStorage,
-    snapshotIndex: snapshot?.metadata.index ?? 0n, confState, hardState: recovery.hardState, isNew: false,
+    snapshotIndex: snapshot?.metadata.index ?? 0n, confState, hardState: recovery.hardState, isNew: false, snapDir: layout.snapDir,
+  };
+}
+
+interface OpenParts {
+  store: MvccStore;
+  snapshotter: Snapshotter;
+  raftStorage: MemoryStorage;
+  layout: ReturnType<typeof storageLayout>;
+  walOptions: { segmentBytes: number; logger: Logger };
+}
+
+/**
+ * A member added with MemberAdd starts empty: it learns the cluster id and its own id (the
+ * entry whose peer URLs are its own) from a running member, then waits for the leader to
+ * send it the log or a snapshot. It never bootstraps entries of its own.
+ */
+async function joinExistingCluster(
+  config: MemberConfig,
+  logger: Logger,
+  parts: OpenParts,
+  discover: ClusterDiscovery | undefined,
+): Promise<OpenedStorage> {
+  if (discover === undefined) throw new Error('joining an existing cluster needs the peer transport');
+  const ownUrls = [...config.initialAdvertisePeerUrls].sort().join(',');
+  const others = [...config.initialCluster.entries()].filter(([name]) => name !== config.name).flatMap(([, urls]) => urls);
+  if (others.length === 0) throw new Error('--initial-cluster-state existing needs the other members in --initial-cluster');
+  const { clusterId, members } = await discover(others);
+  const local = members.find((m) => [...m.peerUrls].sort().join(',') === ownUrls);
+  if (local === undefined) {
+    throw new Error(`this member's peer URLs (${ownUrls}) are not in the cluster; add it first with "etcdctl member add"`);
+  }
+  const { store, snapshotter, raftStorage, layout, walOptions } = parts;
+  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: local.id, clusterId }), walOptions);
+  store.write((w) => w.putMeta(MEMBERS_META, encodeMembers(members)));
+  logger.info({ memberId: local.id.toString(16), clusterId: clusterId.toString(16) }, 'joining an existing cluster');
+  return {
+    memberId: local.id, clusterId, members, store, wal, snapshotter, raftStorage,
+    snapshotIndex: 0n, confState: { voters: [], learners: [] }, hardState: { term: 0n, vote: 0n, commit: 0n },
+    isNew: true, snapDir: layout.snapDir,
   };
 }

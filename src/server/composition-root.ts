@@ -4,7 +4,10 @@ import type { MemberPort } from '../api/member-port';
 import { ClientServer } from '../api';
 import type { Logger } from '../log';
 import { WatchHub } from '../storage/mvcc/watch';
-import { openStorage, type OpenedStorage } from './bootstrap';
+import { openStorage, type ClusterDiscovery, type OpenedStorage } from './bootstrap';
+import { MemberPeerHandler } from './peer-handler';
+import { GrpcPeerTransport } from '../transport';
+import type { PeerHandler, PeerTransport } from '../transport/types';
 import { ClusterService } from './cluster-service';
 import type { MemberConfig } from './config';
 import { KvService } from './kv-service';
@@ -26,7 +29,39 @@ const Tokens = {
   MemberPort: Symbol('MemberPort'),
   LeaseExpiry: Symbol('LeaseExpiry'),
   ClientServer: Symbol('ClientServer'),
+  Transport: Symbol('PeerTransport'),
 } as const;
+
+/** What the process running the member is told about the member's end. */
+export interface MemberLifecycle {
+  /** The Raft loop failed: the process must exit non-zero. */
+  onFatal(err: unknown): void;
+  /** This member applied its own removal from the cluster: it stops itself. */
+  onRemoved(): void;
+}
+
+/** A transport used only to ask running members about the cluster before this one exists. */
+const discoveryOnly: PeerHandler = {
+  onRaftMessage: () => undefined,
+  onSnapshot: async () => {
+    throw new Error('not a member yet');
+  },
+  onUnreachable: () => undefined,
+  onSnapshotStatus: () => undefined,
+  leaseKeepAlive: async () => 0n,
+  clusterInfo: () => ({ clusterId: 0n, members: [] }),
+};
+
+function discoverCluster(logger: Logger): ClusterDiscovery {
+  return async (peerUrls) => {
+    const probe = new GrpcPeerTransport(0n, 0n, discoveryOnly, logger);
+    try {
+      return await probe.fetchClusterInfo(peerUrls, AbortSignal.timeout(15_000));
+    } finally {
+      await probe.close();
+    }
+  };
+}
 
 export interface RunningMember {
   member: Member;
@@ -75,8 +110,8 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
         kv: new KvService(member),
         lease: new LeaseService(member, c.resolve<Clock>(Tokens.Clock)),
         watch: new WatchService(member, c.resolve<WatchHub>(Tokens.WatchHub)),
-        cluster: new ClusterService(member),
-        maintenance: new MaintenanceService(member),
+        cluster: new ClusterService(member, cfg.initialClusterToken, () => c.resolve<Clock>(Tokens.Clock).nowMs()),
+        maintenance: new MaintenanceService(member, cfg.electionTimeoutMs),
         limits: { maxRequestBytes: cfg.maxRequestBytes, maxTxnOps: cfg.maxTxnOps },
       };
     }),
@@ -89,6 +124,14 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
     ),
   );
   scope.register(
+    Tokens.Transport,
+    singleton<PeerTransport>((c) => {
+      const member = c.resolve<Member>(Tokens.Member);
+      const handler = new MemberPeerHandler(member);
+      return new GrpcPeerTransport(member.id, member.membership.clusterId, handler, c.resolve<Logger>(Tokens.Logger));
+    }),
+  );
+  scope.register(
     Tokens.ClientServer,
     singleton((c) => new ClientServer(c.resolve<MemberPort>(Tokens.MemberPort), c.resolve<Logger>(Tokens.Logger))),
   );
@@ -98,33 +141,39 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
  * The composition root: opens storage, wires every component, starts the Raft loop and the
  * client listener. The returned stop() is the graceful shutdown SIGTERM runs.
  */
-export async function buildMember(config: MemberConfig, logger: Logger): Promise<RunningMember> {
-  const opened = await openStorage(config, logger);
+export async function buildMember(config: MemberConfig, logger: Logger, lifecycle: MemberLifecycle): Promise<RunningMember> {
+  const opened = await openStorage(config, logger, discoverCluster(logger));
   const scope = container.createChildContainer();
   register(scope, config, logger, opened);
   const member = scope.resolve<Member>(Tokens.Member);
   const server = scope.resolve<ClientServer>(Tokens.ClientServer);
+  const transport = scope.resolve<PeerTransport>(Tokens.Transport);
   const expiry = scope.resolve<LeaseExpiry>(Tokens.LeaseExpiry);
   const hub = scope.resolve<WatchHub>(Tokens.WatchHub);
 
   member.restoreLeases();
   member.membership.publishLocal(config.name, config.advertiseClientUrls);
-  member.start((err) => {
-    logger.fatal({ err }, 'member failed');
-    process.exit(1);
-  });
+  await transport.start(config.listenPeerUrls);
+  member.attachTransport(transport);
+  member.start(lifecycle.onFatal, lifecycle.onRemoved);
   await server.listen(config.listenClientUrls);
   expiry.start();
-  logger.info({ clientUrls: config.listenClientUrls, dataDir: config.dataDir }, 'serving client requests');
+  void member.publishAttributes(config.name, config.advertiseClientUrls);
+  logger.info({ clientUrls: config.listenClientUrls, peerUrls: config.listenPeerUrls, dataDir: config.dataDir }, 'serving');
 
+  let stopping: Promise<void> | undefined;
   return {
     member,
-    async stop(): Promise<void> {
-      await server.close();
-      expiry.stop();
-      await member.stop();
-      hub.close();
-      await opened.store.close();
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        await server.close();
+        expiry.stop();
+        await member.stop();
+        await transport.close();
+        hub.close();
+        await opened.store.close();
+      })();
+      return stopping;
     },
   };
 }

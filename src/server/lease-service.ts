@@ -31,9 +31,7 @@ export class LeaseService implements LeasePort {
   }
 
   async keepAlive(id: bigint, ctx: RequestContext): Promise<Answer<LeaseKeepAliveResult>> {
-    if (ctx.requireLeader && this.member.leader() === 0n) throw Errors.noLeader();
-    if (!this.member.isLeader()) throw Errors.noLeader();
-    const ttlSeconds = this.member.lessor.renew(id, this.clock.nowMs());
+    const ttlSeconds = await this.member.keepAliveLease(id, ctx);
     return { header: this.member.header(), result: { id, ttlSeconds } };
   }
 

@@ -23,7 +23,10 @@ const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 export class MaintenanceService implements MaintenancePort {
   private readonly alarms: AlarmMember[] = [];
 
-  constructor(private readonly member: Member) {}
+  constructor(
+    private readonly member: Member,
+    private readonly electionTimeoutMs: number,
+  ) {}
 
   async status(_ctx: RequestContext): Promise<Answer<StatusResult>> {
     const raft = this.member.raftStatus();
@@ -39,7 +42,7 @@ export class MaintenanceService implements MaintenancePort {
         raftAppliedIndex: raft.applied,
         errors: this.alarms.map((a) => `memberID:${a.memberId} alarm:${a.alarm === AlarmType.NOSPACE ? 'NOSPACE' : 'CORRUPT'} `),
         dbSizeInUse: store.dbSizeInUseBytes(),
-        isLearner: false,
+        isLearner: this.member.isLearner(),
       },
     };
   }
@@ -95,10 +98,13 @@ export class MaintenanceService implements MaintenancePort {
     // LMDB reuses freed pages itself; a file-shrinking copy comes with quota support.
   }
 
+  /** etcd's MoveLeader: only the leader can hand over, and only to a voting member. */
   async moveLeader(targetId: bigint, _ctx: RequestContext): Promise<void> {
     if (!this.member.isLeader()) throw Errors.notLeader();
-    if (this.member.membership.get(targetId) === undefined) throw Errors.badLeaderTransferee();
+    const target = this.member.membership.get(targetId);
+    if (target === undefined || target.isLearner) throw Errors.badLeaderTransferee();
     if (targetId === this.member.id) return;
-    throw Errors.badLeaderTransferee();
+    const moved = await this.member.transferLeadership(targetId, this.electionTimeoutMs * 3);
+    if (!moved) throw Errors.timeout();
   }
 }

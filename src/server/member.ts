@@ -1,22 +1,36 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
-import { MemoryStorage, ProposalDroppedError, RawNode, type Ready } from '../consensus';
-import { ConfChangeType, EntryType, type ConfState, type Entry } from '../consensus/types';
-import type { RequestContext, ResponseHeader } from '../api/member-port';
+import {
+  MemoryStorage,
+  MessageType,
+  ProposalDroppedError,
+  RawNode,
+  StepPeerNotFoundError,
+  decodeConfChange,
+  type Message,
+  type Ready,
+} from '../consensus';
+import { ConfChangeType, EntryType, type ConfChangeTypeValue, type ConfState, type Entry, type Snapshot } from '../consensus/types';
+import type { MemberInfo, RequestContext, ResponseHeader } from '../api/member-port';
+import type { PeerAddress, PeerTransport } from '../transport/types';
 import { Lessor } from '../lease/lessor';
 import type { MvccStore } from '../storage/mvcc';
 import type { Snapshotter } from '../storage/snap';
 import type { Wal } from '../storage/wal';
 import type { WatchHub } from '../storage/mvcc/watch';
 import { Applier, type ApplyValue, type CommittedRequest } from './applier';
-import type { OpenedStorage } from './bootstrap';
+import { MEMBERS_META, type OpenedStorage } from './bootstrap';
+import { decodeConfChangeContext, encodeConfChangeContext } from './conf-change-context';
 import type { MemberConfig } from './config';
-import { decodeConfChange } from '../consensus';
 import { IdGenerator } from './id-generator';
 import { LinearizableReads } from './linearizable-reads';
 import { decodeMembers, encodeMembers, Membership } from './membership';
 import type { Proposal } from './proposal';
 import { decodeRequest, encodeRequest } from './request-codec';
+import { ReceivedSnapshotFiles } from './snapshot-files';
 import { WaitRegistry } from './wait';
 
 /** etcd's apply-wait bound: at most this many proposals wait; more get "too many requests". */
@@ -58,6 +72,12 @@ export class Member {
   /** Requests that arrived while there was no leader, released when one is known. */
   private leaderWaiters: Array<() => void> = [];
   private campaignAfterAdvance = false;
+  private transport: PeerTransport | undefined;
+  private readonly receivedSnapshots: ReceivedSnapshotFiles;
+  /** Database copies being streamed to followers, by peer: deleted when the send ends. */
+  private readonly outgoingSnapshots = new Map<bigint, string>();
+  private removedFromCluster = false;
+  private onRemoved: (() => void) | undefined;
 
   constructor(
     private readonly config: MemberConfig,
@@ -70,6 +90,7 @@ export class Member {
   ) {
     this.logger = rootLogger.child({ component: 'member' });
     this.wal = opened.wal;
+    this.receivedSnapshots = new ReceivedSnapshotFiles(opened.snapDir);
     this.snapshotter = opened.snapshotter;
     this.raftStorage = opened.raftStorage;
     this.confState = opened.confState;
@@ -109,9 +130,19 @@ export class Member {
     return this.membership.localId;
   }
 
-  /** Starts ticking; `onFatal` is told if the loop hits an error it cannot survive. */
-  start(onFatal: (err: unknown) => void): void {
+  /** Peers are reached through this transport from now on. */
+  attachTransport(transport: PeerTransport): void {
+    this.transport = transport;
+    transport.setPeers(this.peerAddresses());
+  }
+
+  /**
+   * Starts ticking. `onFatal` is told if the loop hits an error it cannot survive;
+   * `onRemoved` when this member applied its own removal from the cluster.
+   */
+  start(onFatal: (err: unknown) => void, onRemoved?: () => void): void {
     this.fatal = onFatal;
+    this.onRemoved = onRemoved;
     this.ticker = setInterval(() => {
       this.raft.tick();
       this.runLoop();
@@ -242,14 +273,20 @@ export class Member {
 
   private async handleReady(ready: Ready): Promise<void> {
     if (ready.softState !== undefined) this.onSoftState(ready.softState.lead);
+    if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0n) await this.installSnapshot(ready.snapshot);
     if (ready.hardState !== undefined || ready.entries.length > 0) {
       await this.wal.save(ready.hardState, ready.entries);
     }
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
-    // A one-member cluster has no peers; the peer transport comes with multi-member support.
+    // Only now, with everything they depend on durable, may messages leave.
+    this.sendMessages(ready.messages);
     this.applyCommitted(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
+    if (this.removedFromCluster) {
+      this.logger.warn('this member was removed from the cluster; stopping');
+      this.onRemoved?.();
+    }
   }
 
   private onSoftState(lead: bigint): void {
@@ -272,15 +309,23 @@ export class Member {
   private applyCommitted(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const requests: CommittedRequest[] = [];
+    const membershipAnswers: bigint[] = [];
     for (const entry of entries) {
       if (entry.type === EntryType.ConfChange) {
-        this.applyConfChange(entry);
+        const requestId = this.applyConfChange(entry);
+        if (requestId !== 0n) membershipAnswers.push(requestId);
         continue;
       }
       requests.push({ index: entry.index, envelope: entry.data.byteLength === 0 ? undefined : decodeRequest(entry.data) });
     }
     const last = entries[entries.length - 1]!.index;
-    const batch = this.applier.applyBatch(requests, last);
+    const membersChanged = requests.length < entries.length;
+    const members = this.membership.list();
+    const batch = this.applier.applyBatch(
+      requests,
+      last,
+      membersChanged ? (writer) => writer.putMeta(MEMBERS_META, encodeMembers(members)) : undefined,
+    );
     this.appliedIndex = last;
     if (batch.writes.length > 0) this.watchHub.notify(batch.writes);
     if (batch.compactedRevision !== undefined) this.watchHub.compacted(batch.compactedRevision);
@@ -288,22 +333,248 @@ export class Member {
       if (outcome.ok) this.waits.resolve(requestId, { revision: outcome.revision, value: outcome.value });
       else this.waits.reject(requestId, outcome.error);
     }
+    if (membersChanged) {
+      this.transport?.setPeers(this.peerAddresses());
+      for (const requestId of membershipAnswers) this.waits.resolve(requestId, { revision: this.store.currentRevision(), value: members });
+    }
     this.reads.onApplied();
   }
 
-  /** Conf changes are applied to Raft on every start (replay rebuilds the voter set). */
-  private applyConfChange(entry: Entry): void {
+  /**
+   * Conf changes are applied to Raft on every start (replay rebuilds the voter set) and to
+   * the membership records they carry. Returns the request id waiting on it (0 if none).
+   */
+  private applyConfChange(entry: Entry): bigint {
     const change = decodeConfChange(entry.data);
     this.confState = this.raft.applyConfChange(change);
-    if (change.type === ConfChangeType.AddNode && change.context.byteLength > 0) {
-      for (const m of decodeMembers(change.context)) {
-        if (this.membership.get(m.id) === undefined) this.membership.add(m);
-      }
-    }
     const voters = this.confState.voters;
     // A one-voter cluster need not wait an election timeout to lead itself; Raft takes the
     // campaign only once this Ready (with the conf change) has been advanced past.
     this.campaignAfterAdvance = voters.length === 1 && voters[0] === this.id;
+    if (change.context.byteLength === 0) return 0n;
+    const { requestId, member } = decodeConfChangeContext(change.context);
+    switch (change.type) {
+      case ConfChangeType.AddNode:
+        if (this.membership.get(member.id) === undefined) this.membership.add({ ...member, isLearner: false });
+        else this.membership.promote(member.id);
+        break;
+      case ConfChangeType.AddLearnerNode:
+        this.membership.add({ ...member, isLearner: true });
+        break;
+      case ConfChangeType.RemoveNode:
+        this.membership.remove(member.id);
+        if (member.id === this.id) this.removedFromCluster = true;
+        break;
+      case ConfChangeType.UpdateNode:
+        this.membership.update(member);
+        break;
+    }
+    return requestId;
+  }
+
+  private peerAddresses(): PeerAddress[] {
+    return this.membership.peers().map((m) => ({ id: m.id, peerUrls: m.peerUrls }));
+  }
+
+  private sendMessages(messages: readonly Message[]): void {
+    if (messages.length === 0 || this.transport === undefined) return;
+    const ordinary: Message[] = [];
+    for (const message of messages) {
+      if (message.type === MessageType.Snap) void this.sendSnapshot(message);
+      else ordinary.push(message);
+    }
+    if (ordinary.length > 0) this.transport.send(ordinary);
+  }
+
+  /**
+   * A follower is behind the compacted log: send it the whole database as it is now,
+   * labelled with the applied index and the current configuration (etcd's merged
+   * snapshot). Entries the copy already holds are skipped by the follower's consistent index.
+   */
+  private async sendSnapshot(message: Message): Promise<void> {
+    const transport = this.transport;
+    if (transport === undefined) return;
+    const index = this.appliedIndex;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-send-')), 'db');
+    try {
+      await this.store.copyTo(file);
+      const snapshot: Snapshot = {
+        metadata: { index, term: this.raftStorage.term(index), confState: this.confState },
+        data: encodeMembers(this.membership.list()),
+      };
+      this.outgoingSnapshots.set(message.to, file);
+      this.logger.info({ to: message.to.toString(16), index: index.toString() }, 'sending snapshot');
+      transport.sendSnapshot({ ...message, snapshot }, file);
+    } catch (err) {
+      this.logger.warn({ err, to: message.to.toString(16) }, 'could not prepare a snapshot for a follower');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      this.reportSnapshot(message.to, false);
+    }
+  }
+
+  /** The transport finished (or failed) sending a snapshot. */
+  reportSnapshot(peer: bigint, ok: boolean): void {
+    const file = this.outgoingSnapshots.get(peer);
+    if (file !== undefined) {
+      this.outgoingSnapshots.delete(peer);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+    if (this.stopped) return;
+    this.raft.reportSnapshot(peer, ok);
+    this.runLoop();
+  }
+
+  reportUnreachable(peer: bigint): void {
+    if (this.stopped) return;
+    this.raft.reportUnreachable(peer);
+  }
+
+  /** A Raft message from a peer. */
+  receive(message: Message): void {
+    if (this.stopped) return;
+    try {
+      this.raft.step(message);
+    } catch (err) {
+      if (err instanceof StepPeerNotFoundError) return;
+      throw err;
+    }
+    this.runLoop();
+  }
+
+  /** An InstallSnapshot: keep the database image durably, then let Raft take the message. */
+  async receiveSnapshot(message: Message, file: string): Promise<void> {
+    const index = message.snapshot?.metadata.index;
+    if (index === undefined) throw new Error('snapshot message without a snapshot');
+    await this.receivedSnapshots.keep(index, file);
+    this.receive(message);
+  }
+
+  /**
+   * Raft adopted a snapshot: record it (WAL marker first), replace the state machine with
+   * the received database, and reload what lives beside it in memory.
+   */
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const { metadata } = snapshot;
+    const file = this.receivedSnapshots.find(metadata.index);
+    if (file === undefined) throw new Error(`Raft adopted snapshot ${metadata.index} but its database image never arrived`);
+    await this.wal.saveSnapshotMarker(metadata);
+    await this.snapshotter.save(metadata, snapshot.data);
+    this.raftStorage.applySnapshot(snapshot);
+    await this.store.restoreFrom(file);
+    this.receivedSnapshots.removeUpTo(metadata.index);
+    this.lessor.clear();
+    this.restoreLeases();
+    if (this.isLeader()) this.lessor.promote(this.clock.nowMs(), this.config.electionTimeoutMs);
+    this.membership.replaceAll(decodeMembers(snapshot.data));
+    this.transport?.setPeers(this.peerAddresses());
+    this.confState = metadata.confState;
+    this.appliedIndex = metadata.index;
+    this.snapshotIndex = metadata.index;
+    this.watchHub.restored();
+    this.reads.onApplied();
+    this.logger.info({ index: metadata.index.toString(), revision: this.store.currentRevision().toString() }, 'installed snapshot');
+  }
+
+  /**
+   * Proposes a membership change and resolves with the members once it is applied. Raft
+   * takes one change at a time: a change proposed while another is pending is retried.
+   */
+  async changeMembership(type: ConfChangeTypeValue, member: MemberInfo, ctx: RequestContext): Promise<MemberInfo[]> {
+    await this.awaitLeader(ctx);
+    const requestId = this.ids.next();
+    const applied = this.waits.register(requestId);
+    const change = { type, nodeId: member.id, context: encodeConfChangeContext({ requestId, member }) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.raft.proposeConfChange(change);
+        break;
+      } catch (err) {
+        if (!(err instanceof ProposalDroppedError) || attempt >= 40 || this.stopped) {
+          this.waits.reject(requestId, Errors.timeout());
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    this.runLoop();
+    return (await applied).value as MemberInfo[];
+  }
+
+  /** Whether a learner has caught up enough to vote (etcd: within 10% of the leader's log). */
+  learnerIsReady(id: bigint): boolean {
+    const status = this.raft.status();
+    const progress = status.progress?.get(id);
+    if (progress === undefined) return false;
+    const leaderMatch = status.progress?.get(this.id)?.match ?? status.commit;
+    return progress.match * 10n >= leaderMatch * 9n;
+  }
+
+  /** Hands leadership to `target` and waits (bounded) until it leads. */
+  async transferLeadership(target: bigint, timeoutMs: number): Promise<boolean> {
+    if (!this.isLeader()) return false;
+    this.raft.transferLeader(target);
+    this.runLoop();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.leaderId === target) return true;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.leaderId === target;
+  }
+
+  /** The most caught-up voter other than this member: the best heir on shutdown. */
+  private bestTransferee(): bigint | undefined {
+    const progress = this.raft.status().progress;
+    if (progress === undefined) return undefined;
+    let best: { id: bigint; match: bigint } | undefined;
+    for (const id of this.confState.voters) {
+      if (id === this.id) continue;
+      const match = progress.get(id)?.match ?? 0n;
+      if (best === undefined || match > best.match) best = { id, match };
+    }
+    return best?.id;
+  }
+
+  isLearner(): boolean {
+    return this.membership.get(this.id)?.isLearner ?? false;
+  }
+
+  /** KeepAlive lands on the leader: here if we lead, else forwarded over the peer link. */
+  async keepAliveLease(leaseId: bigint, ctx: RequestContext): Promise<bigint> {
+    await this.awaitLeader(ctx);
+    if (this.isLeader()) return this.renewOnLeader(leaseId);
+    if (this.transport === undefined) throw Errors.noLeader();
+    return this.transport.forwardLeaseKeepAlive(this.leaderId, leaseId, ctx.signal);
+  }
+
+  /** Renews here (the leader); clears a stale checkpoint through Raft, as etcd does. */
+  renewOnLeader(leaseId: bigint): bigint {
+    const { ttlSeconds, hadCheckpoint } = this.lessor.renew(leaseId, this.clock.nowMs());
+    if (hadCheckpoint) {
+      const clear = { kind: 'leaseCheckpoint' as const, checkpoints: [{ leaseId, remainingSeconds: 0n }] };
+      this.propose(clear, { signal: new AbortController().signal, requireLeader: true }).catch((err: unknown) =>
+        this.logger.debug({ err }, 'clearing a lease checkpoint failed'),
+      );
+    }
+    return ttlSeconds;
+  }
+
+  /**
+   * Tells the cluster this member's name and client URLs (etcd publishes its attributes
+   * through Raft the same way), retrying a bounded number of times.
+   */
+  async publishAttributes(name: string, clientUrls: string[]): Promise<void> {
+    const self = this.membership.get(this.id);
+    if (self === undefined) return;
+    const ctx: RequestContext = { signal: new AbortController().signal, requireLeader: false };
+    for (let attempt = 0; attempt < 10 && !this.stopped; attempt++) {
+      try {
+        await this.changeMembership(ConfChangeType.UpdateNode, { ...self, name, clientUrls }, ctx);
+        return;
+      } catch (err) {
+        this.logger.debug({ err, attempt }, 'publishing member attributes failed; retrying');
+      }
+    }
   }
 
   /**
@@ -328,13 +599,25 @@ export class Member {
     this.logger.info({ index: index.toString() }, 'saved snapshot');
   }
 
-  /** Stops ticking, fails waiting requests, lets the in-flight persist finish. */
+  /**
+   * Graceful stop: a leader first hands leadership to its most caught-up follower (so the
+   * cluster does not wait an election timeout), then ticking stops, waiting requests fail,
+   * and the persist in flight finishes.
+   */
   async stop(): Promise<void> {
+    if (!this.stopped && this.isLeader() && this.confState.voters.length > 1) {
+      const heir = this.bestTransferee();
+      if (heir !== undefined) {
+        const moved = await this.transferLeadership(heir, 2 * this.config.electionTimeoutMs);
+        this.logger.info({ to: heir.toString(16), moved }, 'leadership transfer on shutdown');
+      }
+    }
     if (this.ticker !== undefined) clearInterval(this.ticker);
     this.stopped = true;
     await this.loopIdle;
     this.waits.rejectAll(Errors.serverStopped);
     this.reads.failAll(Errors.serverStopped);
+    for (const peer of [...this.outgoingSnapshots.keys()]) this.reportSnapshot(peer, false);
     await this.wal.close();
   }
 }

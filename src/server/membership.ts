@@ -57,6 +57,36 @@ export class Membership {
     this.members.set(member.id, { ...member });
   }
 
+  remove(id: bigint): void {
+    this.members.delete(id);
+  }
+
+  replaceAll(members: readonly MemberInfo[]): void {
+    this.members.clear();
+    for (const m of members) this.members.set(m.id, { ...m });
+  }
+
+  /** A member's attributes or peer URLs changed (UpdateNode); fields left empty are kept. */
+  update(change: MemberInfo): void {
+    const known = this.members.get(change.id);
+    if (known === undefined) return;
+    this.members.set(change.id, {
+      ...known,
+      name: change.name !== '' ? change.name : known.name,
+      peerUrls: change.peerUrls.length > 0 ? [...change.peerUrls] : known.peerUrls,
+      clientUrls: change.clientUrls.length > 0 ? [...change.clientUrls] : known.clientUrls,
+    });
+  }
+
+  promote(id: bigint): void {
+    const known = this.members.get(id);
+    if (known !== undefined) this.members.set(id, { ...known, isLearner: false });
+  }
+
+  peers(): MemberInfo[] {
+    return this.list().filter((m) => m.id !== this.localId);
+  }
+
   /** This process publishes its name and client URLs, as etcd does after it starts. */
   publishLocal(name: string, clientUrls: string[]): void {
     const local = this.members.get(this.localId);

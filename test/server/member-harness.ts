@@ -40,8 +40,8 @@ export async function startInProcess(overrides: Partial<MemberConfig> = {}, data
     kv: new KvService(member),
     lease: new LeaseService(member, clock),
     watch: new WatchService(member, hub),
-    cluster: new ClusterService(member),
-    maintenance: new MaintenanceService(member),
+    cluster: new ClusterService(member, config.initialClusterToken, clock.nowMs),
+    maintenance: new MaintenanceService(member, config.electionTimeoutMs),
     limits: { maxRequestBytes: config.maxRequestBytes, maxTxnOps: config.maxTxnOps },
   };
   member.start((err) => {

@@ -39,16 +39,17 @@ const BATCH_TRANSACTION_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SY
  * entries, with the consistent index in the same transaction.
  */
 export class MvccStore implements HistorySource {
-  private readonly view: KvView;
+  private view: KvView;
   private counters: StoreCounters;
   private closed = false;
   private writing = false;
 
   private constructor(
-    private readonly dbs: MvccDatabases,
+    private dbs: MvccDatabases,
     private readonly directory: string,
     private readonly logger: Logger,
     private readonly maxTxnOps: number,
+    private readonly mapSizeBytes: number | undefined,
   ) {
     this.view = new KvView(dbs);
     this.counters = readCounters(dbs);
@@ -63,6 +64,7 @@ export class MvccStore implements HistorySource {
       directory,
       logger,
       options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
+      options.mapSizeBytes,
     );
     logger.info(
       {
@@ -79,6 +81,28 @@ export class MvccStore implements HistorySource {
   /** Places a file written by copyTo() as the database of `directory` (which must not be open). */
   static installCopy(file: string, directory: string): void {
     installDatabaseCopy(file, directory);
+  }
+
+  /**
+   * Replaces the whole database with `file` (a copy made by copyTo() on another member: an
+   * InstallSnapshot) and reopens in place, so everyone holding this store sees the new data.
+   * No read or write may run until it resolves.
+   */
+  async restoreFrom(file: string): Promise<void> {
+    this.assertReadable();
+    await this.flushed();
+    this.closed = true;
+    await this.dbs.root.close();
+    installDatabaseCopy(file, this.directory);
+    this.dbs = openDatabases(this.directory, this.mapSizeBytes);
+    this.view = new KvView(this.dbs);
+    this.counters = readCounters(this.dbs);
+    this.closed = false;
+    await this.flushed();
+    this.logger.info(
+      { revision: this.counters.currentRevision.toString(), consistentIndex: this.counters.consistentIndex.toString() },
+      'mvcc store restored from a snapshot',
+    );
   }
 
   currentRevision(): bigint {

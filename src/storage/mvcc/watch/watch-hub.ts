@@ -104,6 +104,17 @@ export class WatchHub implements WatcherRegistry {
     this.scheduleCatchUp();
   }
 
+  /**
+   * The history source was replaced wholesale (a follower installed a snapshot): every
+   * watcher replays from where it was against the new history, so none skips a revision.
+   */
+  restored(): void {
+    if (this.closed) return;
+    for (const watcher of this.synced.snapshot()) this.moveToUnsynced(watcher);
+    this.lastNotifiedRevision = this.history.currentRevision();
+    this.scheduleCatchUp();
+  }
+
   watcherCount(): number {
     return this.synced.size + this.unsynced.size;
   }

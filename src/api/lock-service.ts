@@ -1,0 +1,43 @@
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { asEmbeddedClientError, ServerMutex, stoppableContext } from '../concurrency';
+import { Errors } from '../errors';
+import type { Logger } from '../log';
+import { headerOnlyResponseToWire, headerToWire } from './codec/kv-responses';
+import { wireBytes, wireInt64 } from './codec/wire-scalars';
+import type { MemberPort } from './member-port';
+import { wireBytesOf } from './method-codec';
+import type { OpenStreams } from './open-streams';
+import { unaryHandler } from './unary-handler';
+import { validateDeleteRange, validateProposalSize } from './validate-kv';
+
+/**
+ * v3lockpb.Lock, as etcd serves it: the Go mutex run against this member. Errors of the
+ * inner KV/Lease calls come back as UNKNOWN with etcd's text, as etcd's embedded client
+ * returns them.
+ */
+export function lockService(member: MemberPort, logger: Logger, openStreams: OpenStreams): UntypedServiceImplementation {
+  const mutex = new ServerMutex(member, logger);
+  return {
+    Lock: unaryHandler('Lock/Lock', logger, async (w, requestCtx) => {
+      const waiting = stoppableContext(requestCtx, (end) => openStreams.add(end));
+      try {
+        validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
+        const held = await mutex.lock(wireBytes(w.name), wireInt64(w.lease), waiting.ctx);
+        return { header: headerToWire(held.header), key: held.key };
+      } catch (err) {
+        throw waiting.stopped() ? Errors.serverStopped() : asEmbeddedClientError(err);
+      } finally {
+        waiting.release();
+      }
+    }),
+    Unlock: unaryHandler('Lock/Unlock', logger, async (w, ctx) => {
+      try {
+        const key = wireBytes(w.key);
+        validateDeleteRange({ key, rangeEnd: Buffer.alloc(0), prevKv: false });
+        return headerOnlyResponseToWire(await mutex.unlock(key, ctx));
+      } catch (err) {
+        throw asEmbeddedClientError(err);
+      }
+    }),
+  };
+}

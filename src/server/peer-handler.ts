@@ -1,0 +1,36 @@
+import { Errors } from '../errors';
+import type { Message, NodeId } from '../consensus';
+import type { MemberInfo } from '../api/member-port';
+import type { PeerHandler } from '../transport/types';
+import type { Member } from './member';
+
+/** Peer traffic, handed from the transport to the member. */
+export class MemberPeerHandler implements PeerHandler {
+  constructor(private readonly member: Member) {}
+
+  onRaftMessage(message: Message): void {
+    this.member.receive(message);
+  }
+
+  onSnapshot(message: Message, file: string): Promise<void> {
+    return this.member.receiveSnapshot(message, file);
+  }
+
+  onUnreachable(peer: NodeId): void {
+    this.member.reportUnreachable(peer);
+  }
+
+  onSnapshotStatus(peer: NodeId, ok: boolean): void {
+    this.member.reportSnapshot(peer, ok);
+  }
+
+  /** Only the leader renews leases; a follower that forwarded here to a stale leader retries. */
+  async leaseKeepAlive(leaseId: bigint): Promise<bigint> {
+    if (!this.member.isLeader()) throw Errors.notLeader();
+    return this.member.renewOnLeader(leaseId);
+  }
+
+  clusterInfo(): { clusterId: bigint; members: MemberInfo[] } {
+    return { clusterId: this.member.membership.clusterId, members: this.member.membership.list() };
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Protobuf wire primitives for the peer transport's hand-written codec. Sizes are computed
+ * before writing, so every message is written once into one exactly-sized buffer (no
+ * fork/ldelim copies on the heartbeat and append hot path).
+ */
+
+export const WireType = { Varint: 0, Fixed64: 1, LengthDelimited: 2, Fixed32: 5 } as const;
+
+const UINT32_MAX = 0xffffffffn;
+const UINT64_MAX = 0xffffffffffffffffn;
+
+/** Programmer error: a 64-bit field outside uint64's range cannot be encoded faithfully. */
+export function assertUint64(value: bigint, field: string): void {
+  if (value < 0n || value > UINT64_MAX) throw new RangeError(`${field} ${value} is not a uint64`);
+}
+
+export function varint32Size(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  return 5;
+}
+
+export function uint64Size(value: bigint): number {
+  if (value <= UINT32_MAX) return varint32Size(Number(value));
+  const high = Number(value >> 32n);
+  const bits = 64 - Math.clz32(high);
+  return Math.ceil(bits / 7);
+}
+
+export function tagSize(field: number): number {
+  return varint32Size(field << 3);
+}
+
+/** Size of a length-delimited field (tag + length + payload). */
+export function delimitedSize(field: number, payloadBytes: number): number {
+  return tagSize(field) + varint32Size(payloadBytes) + payloadBytes;
+}
+
+/** Writes into a buffer sized in advance; the caller asserts the final position. */
+export class WireWriter {
+  pos = 0;
+
+  constructor(readonly buf: Buffer) {}
+
+  tag(field: number, wireType: number): void {
+    this.varint32((field << 3) | wireType);
+  }
+
+  varint32(value: number): void {
+    let rest = value >>> 0;
+    while (rest > 0x7f) {
+      this.buf[this.pos++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    this.buf[this.pos++] = rest;
+  }
+
+  uint64(value: bigint): void {
+    if (value <= UINT32_MAX) {
+      this.varint32(Number(value));
+      return;
+    }
+    let low = Number(value & UINT32_MAX) >>> 0;
+    let high = Number(value >> 32n) >>> 0;
+    while (high !== 0) {
+      this.buf[this.pos++] = (low & 0x7f) | 0x80;
+      low = ((low >>> 7) | (high << 25)) >>> 0;
+      high >>>= 7;
+    }
+    while (low > 0x7f) {
+      this.buf[this.pos++] = (low & 0x7f) | 0x80;
+      low >>>= 7;
+    }
+    this.buf[this.pos++] = low;
+  }
+
+  bytes(value: Uint8Array): void {
+    this.varint32(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** Asserts the precomputed size matched what was written. */
+  finish(): Buffer {
+    if (this.pos !== this.buf.length) throw new Error(`codec size mismatch: wrote ${this.pos} of ${this.buf.length} bytes`);
+    return this.buf;
+  }
+}

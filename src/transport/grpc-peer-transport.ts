@@ -1,0 +1,255 @@
+import * as os from 'node:os';
+import { Client, credentials, status as GrpcStatus, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
+import type { MemberInfo } from '../api/member-port';
+import type { Logger } from '../log';
+import { EMPTY_MESSAGE, decodeClusterInfo, decodeSingleInt64, encodeSingleUint64 } from './codec/peer-codec';
+import { identityMetadata } from './peer-metadata';
+import { PeerMethod, clientOptions, passBuffer } from './peer-service';
+import { PeerServer } from './peer-server';
+import { PeerStream } from './peer-stream';
+import { peerAddressOf } from './peer-urls';
+import { SnapshotSend } from './snapshot-sender';
+import type { PeerAddress, PeerHandler, PeerTransport } from './types';
+
+export interface GrpcPeerTransportOptions {
+  /** Size of the data chunks of a snapshot transfer (default 256 KiB). */
+  snapshotChunkBytes?: number;
+  /** Per-peer bound of messages waiting for the stream (default 4096, as etcd's stream buffer). */
+  maxQueuedMessagesPerPeer?: number;
+  /** How long a stream may take to be accepted, and the per-URL deadline of fetchClusterInfo (default 2000). */
+  dialTimeoutMs?: number;
+  /** Deadline of a forwarded lease keepalive (default 5000). */
+  requestTimeoutMs?: number;
+  /** Deadline of one whole snapshot transfer (default 10 minutes). */
+  snapshotTimeoutMs?: number;
+  /** Where received snapshots are written before the member takes them (default os.tmpdir()). */
+  snapshotDirectory?: string;
+  /** Reconnect backoff of a failed stream: first delay and cap (defaults 50 and 2000). */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+}
+
+const DEFAULTS = {
+  snapshotChunkBytes: 256 * 1024,
+  maxQueuedMessagesPerPeer: 4096,
+  dialTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+  snapshotTimeoutMs: 10 * 60_000,
+  backoffInitialMs: 50,
+  backoffMaxMs: 2_000,
+};
+
+/** A unary call that failed, with the gRPC code (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED...). */
+export class PeerCallError extends Error {
+  constructor(
+    message: string,
+    readonly code: GrpcStatus,
+  ) {
+    super(message);
+    this.name = 'PeerCallError';
+  }
+}
+
+/**
+ * The peer transport over gRPC (DESIGN.md "Peer transport"): a server on the listen URLs,
+ * one outbound stream per peer for small frequent messages, a separate call and connection
+ * per snapshot transfer, and unary calls for lease keepalive forwarding and cluster info.
+ * Handler callbacks that report on sends (onUnreachable, onSnapshotStatus) run on a later
+ * microtask, never inside send().
+ */
+export class GrpcPeerTransport implements PeerTransport {
+  private readonly logger: Logger;
+  private readonly options: Required<GrpcPeerTransportOptions>;
+  private readonly server: PeerServer;
+  private readonly streams = new Map<NodeId, PeerStream>();
+  private readonly peerUrls = new Map<NodeId, string[]>();
+  private readonly snapshotSends = new Map<NodeId, SnapshotSend>();
+  private readonly unaryCalls = new Set<{ cancel(): void }>();
+  private closed = false;
+
+  constructor(
+    private readonly localId: NodeId,
+    private readonly clusterId: bigint,
+    private readonly handler: PeerHandler,
+    logger: Logger,
+    options: GrpcPeerTransportOptions = {},
+  ) {
+    this.logger = logger.child({ component: 'transport' });
+    this.options = { ...DEFAULTS, snapshotDirectory: os.tmpdir(), ...options };
+    if (this.options.snapshotChunkBytes < 1 || this.options.snapshotChunkBytes > 16 * 1024 * 1024) {
+      throw new Error(`snapshotChunkBytes ${this.options.snapshotChunkBytes} outside 1 B .. 16 MiB`);
+    }
+    if (this.options.maxQueuedMessagesPerPeer < 1) throw new Error('maxQueuedMessagesPerPeer must be positive');
+    this.server = new PeerServer(localId, clusterId, handler, this.logger, this.options.snapshotDirectory);
+  }
+
+  /** Ports bound by start(), in URL order (useful with port 0). */
+  get ports(): number[] {
+    return this.server.ports;
+  }
+
+  async start(listenUrls: string[]): Promise<void> {
+    this.assertOpen();
+    await this.server.listen(listenUrls);
+  }
+
+  setPeers(peers: PeerAddress[]): void {
+    this.assertOpen();
+    const wanted = new Map<NodeId, string[]>();
+    for (const peer of peers) if (peer.id !== this.localId) wanted.set(peer.id, peer.peerUrls.slice());
+    for (const [id, stream] of this.streams) {
+      if (wanted.has(id)) continue;
+      stream.close();
+      this.streams.delete(id);
+      this.peerUrls.delete(id);
+      this.snapshotSends.get(id)?.cancel();
+      this.logger.info({ peer: id.toString(16) }, 'peer removed');
+    }
+    for (const [id, urls] of wanted) {
+      this.peerUrls.set(id, urls);
+      const existing = this.streams.get(id);
+      if (existing !== undefined) {
+        existing.setUrls(urls);
+        continue;
+      }
+      const stream = new PeerStream(
+        id,
+        urls,
+        { localId: this.localId, clusterId: this.clusterId },
+        (peer) => !this.closed && this.handler.onUnreachable(peer),
+        this.logger,
+        {
+          maxQueuedMessages: this.options.maxQueuedMessagesPerPeer,
+          dialTimeoutMs: this.options.dialTimeoutMs,
+          backoffInitialMs: this.options.backoffInitialMs,
+          backoffMaxMs: this.options.backoffMaxMs,
+        },
+      );
+      this.streams.set(id, stream);
+      this.logger.info({ peer: id.toString(16), urls }, 'peer added');
+    }
+  }
+
+  send(messages: Message[]): void {
+    if (this.closed) return;
+    const touched = new Set<PeerStream>();
+    const unreachable = new Set<NodeId>();
+    const snapshotFailures: NodeId[] = [];
+    for (const message of messages) {
+      if (message.to === this.localId || isLocalMessage(message.type)) {
+        throw new Error(`transport asked to send ${messageTypeName(message.type)} to ${message.to.toString(16)} (self or local)`);
+      }
+      if (message.type === MessageType.Snap) {
+        this.logger.warn({ peer: message.to.toString(16) }, 'MsgSnap given to send(); snapshots go through sendSnapshot');
+        snapshotFailures.push(message.to);
+        continue;
+      }
+      const stream = this.streams.get(message.to);
+      if (stream !== undefined && stream.enqueue(message)) touched.add(stream);
+      else unreachable.add(message.to);
+    }
+    for (const stream of touched) stream.flush();
+    if (unreachable.size === 0 && snapshotFailures.length === 0) return;
+    queueMicrotask(() => {
+      if (this.closed) return;
+      for (const peer of unreachable) this.handler.onUnreachable(peer);
+      for (const peer of snapshotFailures) this.handler.onSnapshotStatus(peer, false);
+    });
+  }
+
+  sendSnapshot(message: Message, file: string): void {
+    if (this.closed) return;
+    if (message.type !== MessageType.Snap || message.snapshot === undefined) throw new Error('sendSnapshot needs a MsgSnap with a snapshot');
+    const peer = message.to;
+    const urls = this.peerUrls.get(peer);
+    if (urls === undefined || this.snapshotSends.has(peer)) {
+      this.logger.warn({ peer: peer.toString(16), reason: urls === undefined ? 'unknown peer' : 'a transfer is in flight' }, 'snapshot not sent');
+      queueMicrotask(() => !this.closed && this.handler.onSnapshotStatus(peer, false));
+      return;
+    }
+    const transfer = new SnapshotSend({
+      message,
+      file,
+      url: urls[0]!,
+      identity: { localId: this.localId, clusterId: this.clusterId },
+      chunkBytes: this.options.snapshotChunkBytes,
+      timeoutMs: this.options.snapshotTimeoutMs,
+    });
+    this.snapshotSends.set(peer, transfer);
+    const fields = { peer: peer.toString(16), index: message.snapshot.metadata.index.toString() };
+    this.logger.info(fields, 'sending snapshot');
+    transfer.run().then(
+      (bytes) => this.finishSnapshot(transfer, peer, true, { ...fields, bytes: bytes.toString() }),
+      (err: unknown) => this.finishSnapshot(transfer, peer, false, { ...fields, err: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
+  private finishSnapshot(transfer: SnapshotSend, peer: NodeId, ok: boolean, fields: Record<string, string>): void {
+    if (this.snapshotSends.get(peer) === transfer) this.snapshotSends.delete(peer);
+    if (this.closed) return;
+    if (ok) this.logger.info(fields, 'snapshot sent');
+    else this.logger.warn(fields, 'snapshot send failed');
+    this.handler.onSnapshotStatus(peer, ok);
+  }
+
+  async forwardLeaseKeepAlive(leader: NodeId, leaseId: bigint, signal: AbortSignal): Promise<bigint> {
+    this.assertOpen();
+    const client = this.streams.get(leader)?.activeClient;
+    if (client === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
+    const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: leader });
+    const response = await this.unary(client, PeerMethod.LeaseKeepAlive, encodeSingleUint64(leaseId), metadata, this.options.requestTimeoutMs, signal);
+    return decodeSingleInt64(response);
+  }
+
+  async fetchClusterInfo(peerUrls: string[], signal: AbortSignal): Promise<{ clusterId: bigint; members: MemberInfo[] }> {
+    this.assertOpen();
+    const failures: string[] = [];
+    for (const url of peerUrls) {
+      if (signal.aborted) break;
+      const client = new Client(peerAddressOf(url), credentials.createInsecure(), clientOptions);
+      try {
+        const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: 0n });
+        return decodeClusterInfo(await this.unary(client, PeerMethod.ClusterInfo, EMPTY_MESSAGE, metadata, this.options.dialTimeoutMs, signal));
+      } catch (err) {
+        failures.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        client.close();
+      }
+    }
+    if (signal.aborted) throw new PeerCallError('cluster info request aborted', GrpcStatus.CANCELLED);
+    throw new PeerCallError(`no peer answered with cluster info (${failures.join('; ')})`, GrpcStatus.UNAVAILABLE);
+  }
+
+  private unary(client: Client, path: string, request: Buffer, metadata: Metadata, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
+    if (signal.aborted) return Promise.reject(new PeerCallError('peer call aborted', GrpcStatus.CANCELLED));
+    return new Promise<Buffer>((resolve, reject) => {
+      const call = client.makeUnaryRequest(path, passBuffer, passBuffer, request, metadata, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, value?: Buffer) => {
+        this.unaryCalls.delete(call);
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(new PeerCallError(err.details || err.message, err.code));
+        else resolve(value ?? EMPTY_MESSAGE);
+      });
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.unaryCalls.add(call);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stream of this.streams.values()) stream.close();
+    this.streams.clear();
+    for (const transfer of this.snapshotSends.values()) transfer.cancel();
+    this.snapshotSends.clear();
+    for (const call of this.unaryCalls) call.cancel();
+    this.unaryCalls.clear();
+    this.server.close();
+    this.logger.debug('peer transport closed');
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('peer transport is closed');
+  }
+}

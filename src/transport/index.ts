@@ -1,0 +1,6 @@
+/** Public surface of the peer transport. */
+export type { PeerAddress, PeerHandler, PeerTransport } from './types';
+export { GrpcPeerTransport, PeerCallError, type GrpcPeerTransportOptions } from './grpc-peer-transport';
+export { encodeRaftMessage, decodeRaftMessage, encodeRaftEnvelope, decodeRaftEnvelope } from './codec/raft-message-codec';
+export { WireDecodeError } from './codec/wire-reader';
+export { peerAddressOf } from './peer-urls';

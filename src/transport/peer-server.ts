@@ -1,0 +1,174 @@
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type Metadata,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
+import type { Logger } from '../log';
+import { decodeRaftEnvelope } from './codec/raft-message-codec';
+import { EMPTY_MESSAGE, decodeSingleInt64, encodeClusterInfo, encodeSingleUint64 } from './codec/peer-codec';
+import { checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
+import { peerAddressOf } from './peer-urls';
+import { peerServiceDefinition, serverOptions } from './peer-service';
+import { SnapshotReception } from './snapshot-receiver';
+import type { PeerHandler } from './types';
+
+/**
+ * The receiving half of the transport: latchkeyraftpb.Peer on --listen-peer-urls. It checks
+ * every caller's cluster and target ids, hands Raft messages to the member in stream
+ * order, and writes incoming snapshots to temp files.
+ */
+export class PeerServer {
+  private readonly server = new Server(serverOptions);
+  private readonly streams = new Set<ServerDuplexStream<Buffer, Buffer>>();
+  private readonly receptions = new Set<SnapshotReception>();
+  private readonly boundPorts: number[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly localId: NodeId,
+    private readonly clusterId: bigint,
+    private readonly handler: PeerHandler,
+    private readonly logger: Logger,
+    private readonly snapshotDirectory: string,
+  ) {
+    const implementation: UntypedServiceImplementation = {
+      Stream: (call: ServerDuplexStream<Buffer, Buffer>) => this.onStream(call),
+      Snapshot: (call: ServerReadableStream<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onSnapshot(call, callback),
+      LeaseKeepAlive: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onLeaseKeepAlive(call, callback),
+      ClusterInfo: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onClusterInfo(callback),
+    };
+    this.server.addService(peerServiceDefinition, implementation);
+  }
+
+  /** Ports bound by listen(), in URL order (useful with port 0). */
+  get ports(): number[] {
+    return this.boundPorts.slice();
+  }
+
+  async listen(urls: string[]): Promise<void> {
+    for (const url of urls) {
+      const address = peerAddressOf(url);
+      const port = await new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      });
+      this.boundPorts.push(port);
+      this.logger.info({ url, port }, 'serving peers');
+    }
+  }
+
+  /** Cuts every call at once: peers' streams are long-lived, a graceful wait would never end. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const reception of this.receptions) reception.abort();
+    this.receptions.clear();
+    this.streams.clear();
+    this.server.forceShutdown();
+  }
+
+  private identify(call: { metadata: Metadata }, refuse: (code: GrpcStatus, details: string) => void): CallIdentity | undefined {
+    const identity = checkIdentity(call.metadata, { id: this.localId, clusterId: this.clusterId });
+    if (!isRefusal(identity)) return identity;
+    this.logger.warn({ details: identity.details }, 'refused a peer call');
+    refuse(identity.code, identity.details);
+    return undefined;
+  }
+
+  private onStream(call: ServerDuplexStream<Buffer, Buffer>): void {
+    const identity = this.identify(call, (code, details) => call.emit('error', { code, details }));
+    if (identity === undefined) return;
+    if (this.closed) {
+      call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'latchkey: peer transport closed' });
+      return;
+    }
+    this.streams.add(call);
+    this.logger.debug({ from: identity.from.toString() }, 'peer stream accepted');
+    call.write(EMPTY_MESSAGE);
+    call.on('data', (bytes: Buffer) => this.onEnvelope(identity.from, bytes, call));
+    call.on('end', () => call.end());
+    call.on('error', () => undefined);
+    call.on('close', () => this.streams.delete(call));
+    call.on('cancelled', () => this.streams.delete(call));
+  }
+
+  private onEnvelope(from: NodeId, bytes: Buffer, call: ServerDuplexStream<Buffer, Buffer>): void {
+    let messages: Message[];
+    try {
+      messages = decodeRaftEnvelope(bytes);
+    } catch (err) {
+      const details = `latchkey: undecodable raft envelope: ${err instanceof Error ? err.message : String(err)}`;
+      this.logger.warn({ from: from.toString(), details }, 'closing a peer stream');
+      call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details });
+      return;
+    }
+    for (const message of messages) {
+      if (!this.acceptable(from, message)) continue;
+      this.handler.onRaftMessage(message);
+    }
+  }
+
+  /** Messages that could only come from a confused or hostile peer never reach Raft. */
+  private acceptable(from: NodeId, message: Message): boolean {
+    let problem: string | undefined;
+    if (message.from !== from) problem = 'sender differs from the stream owner';
+    else if (message.to !== this.localId) problem = 'addressed to another member';
+    else if (message.type === MessageType.Snap) problem = 'MsgSnap on the stream (snapshots use the pipeline)';
+    else if (isLocalMessage(message.type)) problem = 'local message type';
+    if (problem === undefined) return true;
+    this.logger.warn({ from: from.toString(), type: messageTypeName(message.type), problem }, 'dropped a peer message');
+    return false;
+  }
+
+  private onSnapshot(call: ServerReadableStream<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
+    const identity = this.identify(call, (code, details) => callback({ code, details }));
+    if (identity === undefined) return;
+    if (this.closed) {
+      callback({ code: GrpcStatus.UNAVAILABLE, details: 'latchkey: peer transport closed' });
+      return;
+    }
+    const reception = new SnapshotReception(
+      call,
+      (err, value) => {
+        this.receptions.delete(reception);
+        callback(err, value);
+      },
+      identity.from,
+      this.handler,
+      { directory: this.snapshotDirectory },
+      this.logger,
+    );
+    this.receptions.add(reception);
+    reception.start();
+  }
+
+  private onLeaseKeepAlive(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
+    if (this.identify(call, (code, details) => callback({ code, details })) === undefined) return;
+    let leaseId: bigint;
+    try {
+      leaseId = decodeSingleInt64(call.request);
+    } catch (err) {
+      callback({ code: GrpcStatus.INVALID_ARGUMENT, details: `latchkey: bad LeaseKeepAliveForward: ${String(err)}` });
+      return;
+    }
+    this.handler.leaseKeepAlive(leaseId).then(
+      (ttl) => callback(null, encodeSingleUint64(ttl)),
+      (err: unknown) => callback({ code: GrpcStatus.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+
+  /** Not identity-checked: a joining member does not know the cluster id yet. */
+  private onClusterInfo(callback: sendUnaryData<Buffer>): void {
+    try {
+      callback(null, encodeClusterInfo(this.handler.clusterInfo()));
+    } catch (err) {
+      callback({ code: GrpcStatus.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}
