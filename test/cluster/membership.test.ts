@@ -104,7 +104,11 @@ describe(`membership changes (${kind})`, { skip: skipUnlessBinaries(...(kind ===
       const [clientPort, peerPort] = await freePorts(2);
       const learnerName = 'mb3';
       const learnerPeerUrl = `http://127.0.0.1:${peerPort}`;
-      const added = await clients.of(view.leader).call('Cluster', 'MemberAdd', { peerURLs: [learnerPeerUrl], isLearner: true });
+      // etcd refuses reconfiguration ("unhealthy cluster") until the leader has been connected
+      // to every voter for 5 s: retry, bounded.
+      const added = await pollUntil('MemberAdd accepted', 20_000, () =>
+        clients.of(view.leader).call('Cluster', 'MemberAdd', { peerURLs: [learnerPeerUrl], isLearner: true }, { deadlineMs: 2_000 }),
+      );
       const learnerId = BigInt(added.member.ID);
       assert.equal(added.member.isLearner, true);
       assert.equal((added.members as Wire[]).length, 4);
@@ -145,7 +149,9 @@ describe(`membership changes (${kind})`, { skip: skipUnlessBinaries(...(kind ===
 
       // 5. Remove a follower; it stops by itself.
       const removedId = view.ids.get(removed)!;
-      await clients.of(view.leader).call('Cluster', 'MemberRemove', { ID: removedId.toString() });
+      await pollUntil('MemberRemove accepted', 20_000, () =>
+        clients.of(view.leader).call('Cluster', 'MemberRemove', { ID: removedId.toString() }, { deadlineMs: 2_000 }),
+      );
       await exitWithin(removed, 20_000);
       members.splice(members.indexOf(removed), 1);
       clients.forget(removed);

@@ -85,7 +85,7 @@ export class Simulation {
     this.clusterSize = options.clusterSize ?? defaultClusterSize(options.seed);
     const r = this.rng;
     this.nodeOptions = {
-      electionTicks: 10,
+      electionTicks: r.pick([5, 10]),
       maxInflightMessages: r.pick([2, 4, 256]),
       maxEntriesBytesPerMessage: r.pick([64, 1024 * 1024]),
       snapshotCount: r.pick([3, 8, 20, 10_000]),
@@ -169,21 +169,21 @@ export class Simulation {
   private chaosStep(): void {
     const r = this.rng.next();
     const up = this.upNodes();
-    if (r < 0.32) this.deliverOne();
-    else if (r < 0.35) this.dropOne();
-    else if (r < 0.37) this.duplicateOne();
-    else if (r < 0.55) this.tick(up.length > 0 ? [this.rng.pick(up)] : []);
-    else if (r < 0.6) this.tick(up);
-    else if (r < 0.75) this.syncOne();
-    else if (r < 0.85) this.propose(up);
-    else if (r < 0.87) this.readIndex(up);
-    else if (r < 0.89) this.flush(up);
-    else if (r < 0.9) this.crash(up);
-    else if (r < 0.94) this.restart();
-    else if (r < 0.95) this.partition();
-    else if (r < 0.97) this.heal();
-    else if (r < 0.98) this.transferLeader(up);
-    else if (r < 0.99) this.changeMembership(up);
+    if (r < 0.3) this.deliverOne();
+    else if (r < 0.32) this.dropOne();
+    else if (r < 0.335) this.duplicateOne();
+    else if (r < 0.45) this.tick(up.length > 0 ? [this.rng.pick(up)] : []);
+    else if (r < 0.56) this.tick(up);
+    else if (r < 0.71) this.syncOne();
+    else if (r < 0.83) this.propose(up);
+    else if (r < 0.85) this.readIndex(up);
+    else if (r < 0.87) this.flush(up);
+    else if (r < 0.8775) this.crash(up);
+    else if (r < 0.91) this.restart();
+    else if (r < 0.92) this.partition();
+    else if (r < 0.94) this.heal();
+    else if (r < 0.95) this.transferLeader(up);
+    else if (r < 0.965) this.changeMembership(up);
     else this.deliverOne();
   }
 
