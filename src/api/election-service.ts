@@ -2,12 +2,11 @@ import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/g
 import { asEmbeddedClientError, ServerElection, stoppableContext, type LeaderKey } from '../concurrency';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
-import type { ResponseHeader } from './member-port';
 import type { KeyValue } from '../storage/mvcc/types';
 import { headerOnlyResponseToWire, headerToWire, keyValueToWire } from './codec/kv-responses';
 import { hasField, int64ToWire, wireBytes, wireInt64, type Wire, type WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
-import type { MemberPort } from './member-port';
+import type { MemberPort, ResponseHeader } from './member-port';
 import { DecodeFailure, wireBytesOf, type DecodedRequest } from './method-codec';
 import type { OpenStreams } from './open-streams';
 import { requestContextFor } from './request-context';

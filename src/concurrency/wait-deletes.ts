@@ -1,6 +1,7 @@
 import type { MemberPort, RequestContext, ResponseHeader } from '../api/member-port';
 import { EventType } from '../storage/mvcc/types';
 import { lastCreatedBeforeRange } from './keys';
+import { throwIfCanceled } from './request-errors';
 import { WatchSubscription } from './watch-subscription';
 
 /**
@@ -37,6 +38,7 @@ export async function waitDeletes(
 ): Promise<ResponseHeader> {
   if (maxCreateRevision <= 0n) throw new Error(`waitDeletes needs a positive revision, got ${maxCreateRevision}`);
   for (let pass = 0; pass < MAX_PREDECESSORS; pass++) {
+    throwIfCanceled(ctx.signal);
     const answer = await member.kv.range(lastCreatedBeforeRange(prefix, maxCreateRevision), ctx);
     const predecessor = answer.result.kvs[0];
     if (predecessor === undefined) return answer.header;

@@ -53,6 +53,9 @@ export class SnapshotSend {
       const sentBytes = await this.writeChunks(call, response);
       await response;
       return sentBytes;
+    } catch (err) {
+      call.cancel(); // the receiver drops its partial file; closing the client alone would not end the call
+      throw err;
     } finally {
       this.call = undefined;
       this.client.close();

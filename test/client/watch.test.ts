@@ -19,6 +19,26 @@ async function collect(watch: Watch, count: number, timeoutMs = 15_000): Promise
   return events;
 }
 
+/** Waits (bounded) until `all`, filled by an `events` listener, holds `count` events. */
+async function untilCount(watch: Watch, all: WatchEvent[], count: number, timeoutMs: number): Promise<void> {
+  if (all.length >= count) return;
+  let listener: (() => void) | undefined;
+  try {
+    await within(
+      new Promise<void>((resolve) => {
+        listener = () => {
+          if (all.length >= count) resolve();
+        };
+        watch.on('events', listener);
+      }),
+      timeoutMs,
+      `${count} events (got ${all.length})`,
+    );
+  } finally {
+    if (listener) watch.off('events', listener);
+  }
+}
+
 for (const kind of clientTargets()) {
   describe(`latchkey-client Watch against ${kind}`, { skip: skipUnlessBinaries('etcd') }, () => {
     let server: ServerProcess;
@@ -94,25 +114,9 @@ for (const kind of clientTargets()) {
       } finally {
         writer.close();
       }
-      const after = collect(watch, 3 + 3 - all.length + all.length - 3);
-      await within(after, 30_000, 'events after restart');
-      await within(
-        new Promise<void>((resolve) => {
-          if (all.length >= 6) return resolve();
-          watch.on('events', () => all.length >= 6 && resolve());
-        }),
-        30_000,
-        'six events',
-      );
+      await untilCount(watch, all, 6, 30_000);
       await client.kv.put('resume/7', 'v7');
-      await within(
-        new Promise<void>((resolve) => {
-          if (all.length >= 7) return resolve();
-          watch.on('events', () => all.length >= 7 && resolve());
-        }),
-        10_000,
-        'seventh event',
-      );
+      await untilCount(watch, all, 7, 10_000);
       await watch.cancel();
       assert.deepEqual(
         all.map((event) => event.kv.key.toString()),

@@ -23,6 +23,7 @@ import {
   restartMember,
   signalMember,
   stableLeader,
+  startWriter,
   tail,
 } from './harness';
 
@@ -137,8 +138,13 @@ describe(`cluster failover (${kind}, ${CLUSTER_SIZE} members)`, { skip: skipUnle
       acknowledged.set(key, value);
     };
     for (let i = 0; i < 30; i++) await put(members[i % members.length]!, `kill9/before/${i}`, `b${i}`);
+    // A background writer runs through the kill (to every member until then, to the survivors after).
+    let targets = [...members];
+    const writer = startWriter(clients, 'kill9/background/', () => targets);
+    await pollUntil('background writes before the kill', 10_000, async () => (writer.acknowledged.size >= 20 ? true : undefined));
 
     const killedAt = Date.now();
+    targets = survivors;
     await old.kill9();
     const newLeaderId = await pollUntil('a survivor reporting a new leader', 6 * ELECTION_TIMEOUT_MS, async () => {
       for (const survivor of survivors) {
@@ -160,6 +166,9 @@ describe(`cluster failover (${kind}, ${CLUSTER_SIZE} members)`, { skip: skipUnle
       });
     }
     const lastKey = 'kill9/after/29';
+    await writer.stop();
+    for (const [key, value] of writer.acknowledged) acknowledged.set(key, value);
+    process.stderr.write(`# ${kind}: background writer: ${writer.acknowledged.size} acknowledged, ${writer.failures.length} failed\n`);
 
     const restarted = await restartMember(kind, old, initialCluster, TIMING_ARGS);
     members[members.indexOf(old)] = restarted;

@@ -210,3 +210,54 @@ export function lostWrites(acknowledged: Map<string, string>, stored: Map<string
   }
   return lost;
 }
+
+const WRITER_MAX_PUTS = 5_000;
+const WRITER_MAX_MS = 60_000;
+
+export interface Writer {
+  acknowledged: Map<string, string>;
+  failures: string[];
+  maxGapMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A background writer: puts `<prefix><i>` = `v<i>` round-robin through `targets()` (read
+ * again for every put) until stopped, bounded in count and time. Records what was
+ * acknowledged, failures (first 100), and the longest time between two acknowledgements.
+ */
+export function startWriter(clients: Clients, prefix: string, targets: () => ServerProcess[]): Writer {
+  const acknowledged = new Map<string, string>();
+  const failures: string[] = [];
+  let stopped = false;
+  let lastAckAt = Date.now();
+  const state = { maxGapMs: 0 };
+  const startedAt = Date.now();
+  const loop = (async () => {
+    for (let i = 0; i < WRITER_MAX_PUTS && !stopped && Date.now() - startedAt < WRITER_MAX_MS; i++) {
+      const list = targets();
+      const via = list[i % list.length]!;
+      const key = `${prefix}${i}`;
+      try {
+        await clients.of(via).put({ key: bytes(key), value: bytes(`v${i}`) }, { deadlineMs: 2_000 });
+        acknowledged.set(key, `v${i}`);
+        const now = Date.now();
+        state.maxGapMs = Math.max(state.maxGapMs, now - lastAckAt);
+        lastAckAt = now;
+      } catch (error) {
+        if (failures.length < 100) failures.push(`${key} via ${via.name}: ${describeError(error)}`);
+      }
+    }
+  })();
+  return {
+    acknowledged,
+    failures,
+    get maxGapMs() {
+      return state.maxGapMs;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}

@@ -51,13 +51,21 @@ export class DurableDisk {
     return lost;
   }
 
-  /** Replays the WAL the way a restarting member does: newest snapshot, last hard state, entries after it. */
+  /**
+   * Replays the WAL the way a restarting member does: newest snapshot, last hard state,
+   * entries after it. Like etcd (ValidSnapshotEntries) and our WAL's snapshotMarkers, a
+   * snapshot record above the last saved commit index is not trusted: the crash may have
+   * torn off the hard state written after it.
+   */
   recover(): RecoveredLog {
     let snapshot: Snapshot | undefined;
     let hardState = emptyHardState();
     let entries: Entry[] = [];
+    let savedCommit = 0n;
+    for (const record of this.wal) if (record.kind === 'state' && record.hardState) savedCommit = record.hardState.commit;
     for (const record of this.wal) {
       if (record.kind === 'snapshot') {
+        if (record.snapshot.metadata.index > savedCommit) continue;
         snapshot = record.snapshot;
         if (record.resetLog) entries = [];
         continue;

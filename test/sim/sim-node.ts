@@ -153,9 +153,13 @@ export class SimNode {
     if (!this.up || this.pending) throw new Error(`node ${this.id}: startReady while down or pending`);
     const rd = this.raw.ready();
     if (rd.snapshot) {
-      // Like etcd: the received state machine image is saved before the WAL snapshot record.
-      this.disk.stateMachine = KvStateMachine.decode(rd.snapshot.data).image();
+      // Like etcd: the received state machine image replaces the (durable) database before
+      // the WAL snapshot record is written and synced.
+      this.sm = KvStateMachine.decode(rd.snapshot.data);
+      this.disk.stateMachine = this.sm.image();
+      this.observer.onStateMachineLoaded(this, this.sm);
       this.disk.append({ kind: 'snapshot', snapshot: rd.snapshot, resetLog: true });
+      this.disk.fsync();
     }
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       this.disk.append({ kind: 'state', hardState: rd.hardState, entries: rd.entries });
@@ -196,8 +200,6 @@ export class SimNode {
     this.snapshotIndex = snapshot.metadata.index;
     this.raftApplied = snapshot.metadata.index;
     this.confState = copyConfState(snapshot.metadata.confState);
-    this.sm = KvStateMachine.decode(snapshot.data);
-    this.observer.onStateMachineLoaded(this, this.sm);
   }
 
   /** The member's apply: conf changes always reach Raft; the state machine skips what it holds. */

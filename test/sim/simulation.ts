@@ -26,7 +26,7 @@ export interface SimOptions {
   seed: number;
   /** 3 or 5 voters to start with; by default chosen by the seed's parity. */
   clusterSize?: number;
-  /** Chaos steps before the quiet period (default 400). */
+  /** Chaos steps before the quiet period (default DEFAULT_STEPS). */
   steps?: number;
 }
 
@@ -40,6 +40,8 @@ export interface SimResult {
   maxCommit: bigint;
   crashes: number;
   membershipChanges: number;
+  /** Hash of every step taken: equal for two runs of one seed (determinism). */
+  traceDigest: number;
 }
 
 export class SimulationFailure extends Error {
@@ -57,6 +59,7 @@ export class SimulationFailure extends Error {
 }
 
 const TRACE_LENGTH = 40;
+export const DEFAULT_STEPS = 600;
 const MAX_EXTRA_NODES = 3;
 const QUIET_ROUNDS = 600;
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
@@ -79,6 +82,7 @@ export class Simulation {
   private crashes = 0;
   private membershipChanges = 0;
   private maxTerm = 0n;
+  private traceDigest = 0x811c9dc5;
 
   constructor(readonly options: SimOptions) {
     this.rng = new Rng(options.seed);
@@ -118,7 +122,7 @@ export class Simulation {
 
   /** Runs the chaos steps and the quiet period; throws SimulationFailure on any violation. */
   run(): SimResult {
-    const steps = this.options.steps ?? 400;
+    const steps = this.options.steps ?? DEFAULT_STEPS;
     try {
       this.processReadies();
       this.check();
@@ -132,6 +136,7 @@ export class Simulation {
     } catch (err) {
       const cause = err instanceof Error ? err : new Error(String(err));
       const invariant = err instanceof InvariantViolation ? err.invariant : 'exception';
+      this.log(`nodes: ${this.describeNodes()}; in flight: ${this.network.queue.length}; cuts: ${this.network.describeCuts() || 'none'}`);
       throw new SimulationFailure(this.options.seed, this.clusterSize, invariant, cause, this.trace);
     }
     return {
@@ -142,11 +147,25 @@ export class Simulation {
       maxCommit: this.invariants.maxCommit,
       crashes: this.crashes,
       membershipChanges: this.membershipChanges,
+      traceDigest: this.traceDigest,
     };
   }
 
+  private describeNodes(): string {
+    return [...this.nodes.values()]
+      .map((n) => {
+        if (n.removed) return `${n.id}:removed`;
+        if (!n.up) return `${n.id}:down`;
+        const r = n.core();
+        return `${n.id}:${r.state}/t${r.term}/last${r.raftLog.lastIndex()}/c${r.raftLog.committed}/sm${n.sm.appliedIndex}`;
+      })
+      .join(' ');
+  }
+
   private log(what: string): void {
-    this.trace.push(`#${this.stepNo} ${what}`);
+    const line = `#${this.stepNo} ${what}`;
+    this.traceDigest = fnv1a(this.traceDigest, line);
+    this.trace.push(line);
     if (this.trace.length > TRACE_LENGTH) this.trace.shift();
   }
 
@@ -169,7 +188,7 @@ export class Simulation {
   private chaosStep(): void {
     const r = this.rng.next();
     const up = this.upNodes();
-    if (r < 0.3) this.deliverOne();
+    if (r < 0.3) this.deliverSome();
     else if (r < 0.32) this.dropOne();
     else if (r < 0.335) this.duplicateOne();
     else if (r < 0.45) this.tick(up.length > 0 ? [this.rng.pick(up)] : []);
@@ -184,14 +203,20 @@ export class Simulation {
     else if (r < 0.94) this.heal();
     else if (r < 0.95) this.transferLeader(up);
     else if (r < 0.965) this.changeMembership(up);
-    else this.deliverOne();
+    else this.deliverSome();
   }
 
   // ---- network ---------------------------------------------------------------------
 
-  private deliverOne(): void {
-    const f = this.network.take(this.rng);
-    if (f) this.deliver(f, 'deliver');
+  /** Delivers a few messages (most messages arrive within a tick; some much later). */
+  private deliverSome(): void {
+    const count = 1 + this.rng.int(6);
+    for (let i = 0; i < count; i++) {
+      const f = this.network.take(this.rng);
+      if (!f) return;
+      this.deliver(f, 'deliver');
+      this.processReadies();
+    }
   }
 
   private dropOne(): void {
@@ -294,7 +319,7 @@ export class Simulation {
 
   private syncOne(): void {
     const pending = this.upNodes().filter((n) => n.pending);
-    if (pending.length === 0) return this.deliverOne();
+    if (pending.length === 0) return this.deliverSome();
     const n = this.rng.pick(pending);
     this.log(`fsync ${n.id}`);
     this.send(n, n.sync());
@@ -417,8 +442,7 @@ export class Simulation {
       this.processReadies();
       this.check();
     }
-    const states = this.upNodes().map((n) => `${n.id}:${n.core().state}/t${n.core().term}/c${n.core().raftLog.committed}/sm${n.sm.appliedIndex}`);
-    throw new InvariantViolation('liveness', `no convergence after ${QUIET_ROUNDS} quiet rounds: ${states.join(' ')}`);
+    throw new InvariantViolation('liveness', `no convergence after ${QUIET_ROUNDS} quiet rounds: ${this.describeNodes()}`);
   }
 
   /** Delivers every queued message and completes every fsync, until nothing is left. */
@@ -450,6 +474,12 @@ export class Simulation {
     if (!first || first.kv.get('final') !== String(this.options.seed)) return false;
     return machines.every((sm) => sm.appliedIndex === first.appliedIndex && sm.digest === first.digest);
   }
+}
+
+function fnv1a(seed: number, text: string): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }
 
 function tryPropose(propose: () => void): void {

@@ -154,6 +154,7 @@ export class Election {
       const watch = await this.client.watch(leader.key, { startRevision: fromRevision + 1n });
       const stop = (): void => void watch.cancel();
       signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
       try {
         for await (const event of watch) {
           if (event.type === 'delete') break;
@@ -177,6 +178,7 @@ export class Election {
     const watch: Watch = await this.client.watch(key, { prefix, startRevision: fromRevision });
     const stop = (): void => void watch.cancel();
     signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     try {
       for await (const event of watch) if (match(event)) return event;
       if (signal?.aborted) return undefined;

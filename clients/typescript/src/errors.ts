@@ -134,6 +134,16 @@ export class ClientClosedError extends ClientError {
   }
 }
 
+/** Why a lease is gone. */
+export class LeaseLostError extends ClientError {
+  constructor(
+    readonly leaseId: bigint,
+    readonly reason: 'expired' | 'revoked' | 'timeout',
+  ) {
+    super(`lease ${leaseId.toString(16)} lost: ${reason}`);
+  }
+}
+
 /** A wait (lock, campaign) was aborted through its AbortSignal. */
 export class AbortedError extends ClientError {
   constructor(readonly reason?: unknown) {

@@ -22,7 +22,7 @@ export {
   TxnRequest,
   TxnResult,
 } from './kv';
-export { Lease, LeaseClient, LeaseGrantResult, LeaseLostError, LeaseTimeToLiveResult } from './lease';
+export { Lease, LeaseClient, LeaseGrantResult, LeaseTimeToLiveResult } from './lease';
 export { Watch, WatchEvent, WatchManager, WatchOptions, waitForEvent } from './watch';
 export { Session, SessionOptions, DEFAULT_SESSION_TTL_SECONDS } from './session';
 export { LockOptions, Mutex, sessionKey } from './mutex';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import type { Connection } from './connection';
-import { ClientError, LeaseNotFoundError, toEtcdError } from './errors';
+import { ClientError, LeaseLostError, LeaseNotFoundError, toEtcdError } from './errors';
 import { decodeHeader, ResponseHeader, toBigInt } from './kv';
 import type { Wire } from './proto';
 
@@ -19,16 +19,6 @@ export interface LeaseTimeToLiveResult {
   ttlSeconds: number;
   grantedTtlSeconds: number;
   keys: Buffer[];
-}
-
-/** Why a lease is gone. */
-export class LeaseLostError extends ClientError {
-  constructor(
-    readonly leaseId: bigint,
-    readonly reason: 'expired' | 'revoked' | 'timeout',
-  ) {
-    super(`lease ${leaseId.toString(16)} lost: ${reason}`);
-  }
 }
 
 /** The Lease service calls. */
@@ -75,8 +65,13 @@ export class LeaseClient {
   /** Grants a lease and keeps it alive until revoke() or release(). */
   async lease(ttlSeconds: number, options: { id?: bigint; keepAlive?: boolean } = {}): Promise<Lease> {
     const granted = await this.grant(ttlSeconds, options.id ?? 0n);
-    const lease = new Lease(this.connection, this, granted.id, granted.ttlSeconds);
-    if (options.keepAlive !== false) lease.keepAlive();
+    return this.attach(granted.id, granted.ttlSeconds, options.keepAlive !== false);
+  }
+
+  /** A Lease handle for an already granted lease (e.g. from another process). */
+  attach(id: bigint, ttlSeconds: number, keepAlive = true): Lease {
+    const lease = new Lease(this.connection, this, id, ttlSeconds);
+    if (keepAlive) lease.keepAlive();
     this.live.add(lease);
     lease.once('lost', () => this.live.delete(lease));
     return lease;

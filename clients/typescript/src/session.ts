@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from './client';
-import { Lease, LeaseLostError } from './lease';
+import type { LeaseLostError } from './errors';
+import type { Lease } from './lease';
 
 export interface SessionOptions {
   /** Lease TTL (default 60, as Go's concurrency.NewSession). */
@@ -28,13 +29,8 @@ export class Session extends EventEmitter {
   static async create(client: Client, options: SessionOptions = {}): Promise<Session> {
     const ttlSeconds = options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
     if (!(ttlSeconds > 0)) throw new Error(`Session: ttlSeconds must be positive, got ${ttlSeconds}`);
-    let lease: Lease;
-    if (options.leaseId !== undefined) {
-      lease = new Lease(client.connection, client.leases, options.leaseId, ttlSeconds);
-      lease.keepAlive();
-    } else {
-      lease = await client.lease(ttlSeconds);
-    }
+    const lease =
+      options.leaseId !== undefined ? client.leases.attach(options.leaseId, ttlSeconds) : await client.lease(ttlSeconds);
     return new Session(client, lease);
   }
 

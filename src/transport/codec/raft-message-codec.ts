@@ -2,7 +2,8 @@
  * Message ↔ latchkeyraftpb.Message bytes (proto/raft/raftpb.proto), written by hand because
  * heartbeats and appends are the hot path: no intermediate objects, no Long conversions,
  * one exactly-sized buffer per envelope. Zero values are omitted as proto3 does; repeated
- * ids are packed. test/transport/codec.test.ts checks the bytes against protobufjs.
+ * ids are packed. Bytes fields decode to Buffers (copies). test/transport/codec.test.ts checks
+ * the bytes against protobufjs.
  */
 import {
   EntryType,
@@ -21,7 +22,8 @@ import { WireType, WireWriter, assertUint64, delimitedSize, tagSize, uint64Size,
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
 const MAX_MESSAGE_TYPE = Math.max(...Object.values(MessageType));
-const EMPTY_BYTES = new Uint8Array(0);
+/** Absent bytes fields decode to this (shared: decoded messages are never written to). */
+const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 
 // ---- sizes -------------------------------------------------------------------------------
 

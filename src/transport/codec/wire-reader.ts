@@ -75,9 +75,12 @@ export class WireReader {
     return this.buf.subarray(start, start + length);
   }
 
-  /** A fresh copy, so a retained entry does not pin the whole received frame. */
-  bytesCopy(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.bytesView());
+  /**
+   * A fresh Buffer (the member decodes entries with Buffer methods), copied so a retained
+   * entry does not pin the whole received frame.
+   */
+  bytesCopy(): Buffer {
+    return Buffer.from(this.bytesView());
   }
 
   string(): string {

@@ -7,3 +7,4 @@ export { Lock } from './lock';
 export { ExecutionError, ResourceLockedError } from './errors';
 export type { ExecutionResult, ExecutionStats, RedlockAbortSignal, Settings } from './settings';
 export { EtcdRpc } from './etcd-rpc';
+export type { UsingRoutine } from './using';

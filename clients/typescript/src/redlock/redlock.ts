@@ -6,7 +6,6 @@ import { Lock } from './lock';
 import { HeldResource, stillHeldCompare, tryLockResource, unlockResource } from './resource-mutex';
 import {
   ExecutionResult,
-  RedlockAbortSignal,
   Settings,
   assertIntegerDuration,
   defaultSettings,
@@ -14,7 +13,7 @@ import {
   leaseTtlSeconds,
   mergeSettings,
 } from './settings';
-import { runUsing } from './using';
+import { runUsing, UsingRoutine } from './using';
 
 /**
  * The API of the `redlock` npm package (v5) backed by latchkey (or etcd) leases and
@@ -75,7 +74,7 @@ export class Redlock extends EventEmitter {
       (error) => this.emit('error', error),
     );
     const expiration = attemptStart + duration - driftMs(effective, duration);
-    return new Lock(this, resources, value.leaseId.toString(16), attempts, expiration, value.leaseId, ttlSeconds, value.held);
+    return new Lock(this, resources, value.leaseId.toString(16), attempts, expiration, value.leaseId, value.ttlSeconds, value.held);
   }
 
   /**
@@ -83,13 +82,15 @@ export class Redlock extends EventEmitter {
    * order, so two multi-resource acquirers never each hold what the other wants). On any
    * failure the lease is revoked, which drops whatever keys the attempt had created.
    */
-  private async tryAcquireAll(resources: string[], ttlSeconds: number): Promise<{ leaseId: bigint; held: HeldResource[] }> {
+  private async tryAcquireAll(resources: string[], ttlSeconds: number): Promise<{ leaseId: bigint; ttlSeconds: number; held: HeldResource[] }> {
     const grant = await this.client.leaseGrant(ttlSeconds);
     const leaseId = BigInt(grant.ID);
+    // The server may raise the TTL to its minimum (etcd: 2 s with default timing).
+    const grantedTtlSeconds = Number(grant.TTL);
     const held: HeldResource[] = [];
     try {
       for (const resource of [...resources].sort()) held.push(await tryLockResource(this.client, resource, leaseId));
-      return { leaseId, held };
+      return { leaseId, ttlSeconds: grantedTtlSeconds, held };
     } catch (error) {
       await this.client.leaseRevoke(leaseId).catch(() => undefined);
       throw error;
@@ -150,7 +151,8 @@ export class Redlock extends EventEmitter {
   }
 
   private async moveToLease(lock: Lock, ttlSeconds: number): Promise<{ leaseId: bigint; ttlSeconds: number }> {
-    const leaseId = BigInt((await this.client.leaseGrant(ttlSeconds)).ID);
+    const grant = await this.client.leaseGrant(ttlSeconds);
+    const leaseId = BigInt(grant.ID);
     const response = await this.client.txn({
       compare: lock.held.map(stillHeldCompare),
       success: lock.held.map((held) => ({ request_put: { key: Buffer.from(held.key), value: Buffer.alloc(0), lease: leaseId.toString() } })),
@@ -161,7 +163,7 @@ export class Redlock extends EventEmitter {
       throw this.lostError(lock);
     }
     await this.client.leaseRevoke(lock.leaseId).catch(() => undefined);
-    return { leaseId, ttlSeconds };
+    return { leaseId, ttlSeconds: Number(grant.TTL) };
   }
 
   private async stillHolds(lock: Lock): Promise<boolean> {
@@ -183,13 +185,13 @@ export class Redlock extends EventEmitter {
     return (await this.client.txn(request)).succeeded === true;
   }
 
-  using<T>(resources: string[], duration: number, settings: Partial<Settings>, routine?: (signal: RedlockAbortSignal) => Promise<T>): Promise<T>;
-  using<T>(resources: string[], duration: number, routine: (signal: RedlockAbortSignal) => Promise<T>): Promise<T>;
+  using<T>(resources: string[], duration: number, settings: Partial<Settings>, routine?: UsingRoutine<T>): Promise<T>;
+  using<T>(resources: string[], duration: number, routine: UsingRoutine<T>): Promise<T>;
   async using<T>(
     resources: string[],
     duration: number,
-    settingsOrRoutine: Partial<Settings> | ((signal: RedlockAbortSignal) => Promise<T>) | undefined,
-    optionalRoutine?: (signal: RedlockAbortSignal) => Promise<T>,
+    settingsOrRoutine: Partial<Settings> | UsingRoutine<T> | undefined,
+    optionalRoutine?: UsingRoutine<T>,
   ): Promise<T> {
     assertIntegerDuration(duration);
     const settings =

@@ -1,0 +1,166 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { encodeRaftEnvelope } from '../../src/transport';
+import { identityMetadata } from '../../src/transport/peer-metadata';
+import { PeerMethod, passBuffer } from '../../src/transport/peer-service';
+import { freePorts } from '../support/ports';
+import { closeAll, heartbeat, makeMember, startMembers, type TestMember } from './harness';
+
+/** Opens a raw Peer/Stream with the given identity and reports how the receiver ends it. */
+function rawStreamStatus(address: string, identity: { clusterId: bigint; from: bigint; to: bigint }): Promise<{ code: number; details: string }> {
+  const client = new Client(address, credentials.createInsecure());
+  const call = client.makeBidiStreamRequest(PeerMethod.Stream, passBuffer, passBuffer, identityMetadata(identity));
+  call.write(encodeRaftEnvelope([heartbeat(identity.from, identity.to)]));
+  return new Promise((resolve) => {
+    call.on('data', () => undefined);
+    call.on('error', () => undefined);
+    call.on('status', (status) => {
+      client.close();
+      resolve({ code: status.code, details: status.details });
+    });
+  });
+}
+
+describe('peer identity', () => {
+  test('a member of another cluster cannot inject messages', async () => {
+    const [portA, portB] = (await freePorts(2)) as [number, number];
+    const a = makeMember(1n, portA, 0x1111n);
+    const intruder = makeMember(2n, portB, 0x2222n);
+    try {
+      for (const member of [a, intruder]) await member.transport.start([member.url]);
+      intruder.transport.setPeers([{ id: 1n, peerUrls: [a.url] }]);
+      intruder.transport.send([heartbeat(2n, 1n)]);
+      await intruder.handler.waitFor('the intruder sees its peer as unreachable', () => intruder.handler.unreachable.includes(1n));
+      assert.deepEqual(a.handler.messages, []);
+
+      const status = await rawStreamStatus(`127.0.0.1:${portA}`, { clusterId: 0x2222n, from: 2n, to: 1n });
+      assert.equal(status.code, GrpcStatus.FAILED_PRECONDITION);
+      assert.match(status.details, /cluster id mismatch/);
+      assert.deepEqual(a.handler.messages, []);
+    } finally {
+      await a.transport.close();
+      await intruder.transport.close();
+    }
+  });
+
+  test('a stream meant for another member id, or without identity, is refused', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [a] = members as [TestMember, TestMember];
+      const address = a.url.replace('http://', '');
+      const wrongTarget = await rawStreamStatus(address, { clusterId: 0x1234n, from: 2n, to: 3n });
+      assert.equal(wrongTarget.code, GrpcStatus.FAILED_PRECONDITION);
+      assert.match(wrongTarget.details, /member id mismatch/);
+
+      const client = new Client(address, credentials.createInsecure());
+      const anonymous = client.makeBidiStreamRequest(PeerMethod.Stream, passBuffer, passBuffer);
+      const code = await new Promise<number>((resolve) => {
+        anonymous.on('error', () => undefined);
+        anonymous.on('status', (status) => resolve(status.code));
+      });
+      client.close();
+      assert.equal(code, GrpcStatus.INVALID_ARGUMENT);
+      assert.deepEqual(a.handler.messages, []);
+    } finally {
+      await closeAll(members);
+    }
+  });
+
+  test('messages whose sender is not the stream owner are dropped', async () => {
+    const members = await startMembers([1n, 2n, 3n]);
+    try {
+      const [a, b] = members as [TestMember, TestMember, TestMember];
+      // b's stream to a carries a message claiming to be from 3: a must not believe it.
+      b.transport.send([heartbeat(3n, 1n), heartbeat(2n, 1n, 5n)]);
+      await a.handler.waitFor('the genuine heartbeat', () => a.handler.messages.length > 0);
+      assert.deepEqual(
+        a.handler.messages.map((m) => [m.from, m.commit]),
+        [[2n, 5n]],
+      );
+    } finally {
+      await closeAll(members);
+    }
+  });
+});
+
+describe('unary peer calls', () => {
+  test('a follower forwards a lease keepalive to the leader and gets the TTL', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [follower, leader] = members as [TestMember, TestMember];
+      const leaseId = 0x694d77a1a2b3c4d5n;
+      leader.handler.leaseTtls.set(leaseId, 60n);
+      leader.handler.leaseTtls.set(-3n, 7n);
+      assert.equal(await follower.transport.forwardLeaseKeepAlive(2n, leaseId, AbortSignal.timeout(5_000)), 60n);
+      assert.equal(await follower.transport.forwardLeaseKeepAlive(2n, -3n, AbortSignal.timeout(5_000)), 7n);
+      assert.equal(await follower.transport.forwardLeaseKeepAlive(2n, 12345n, AbortSignal.timeout(5_000)), 0n, 'unknown lease');
+    } finally {
+      await closeAll(members);
+    }
+  });
+
+  test('a keepalive forward fails cleanly when the leader fails, is unknown or the caller aborts', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [follower, leader] = members as [TestMember, TestMember];
+      leader.handler.leaseKeepAlive = async () => {
+        throw new Error('not leader');
+      };
+      await assert.rejects(follower.transport.forwardLeaseKeepAlive(2n, 1n, AbortSignal.timeout(5_000)), /not leader/);
+      await assert.rejects(follower.transport.forwardLeaseKeepAlive(9n, 1n, AbortSignal.timeout(5_000)), /unreachable/);
+
+      leader.handler.leaseKeepAlive = () => new Promise(() => undefined);
+      const controller = new AbortController();
+      const pending = follower.transport.forwardLeaseKeepAlive(2n, 1n, controller.signal);
+      controller.abort();
+      await assert.rejects(pending, (err: Error & { code?: number }) => err.code === GrpcStatus.CANCELLED);
+    } finally {
+      await closeAll(members);
+    }
+  });
+
+  test('a keepalive forward that the leader never answers hits its deadline', async () => {
+    const members = await startMembers([1n, 2n], { requestTimeoutMs: 200 });
+    try {
+      const [follower, leader] = members as [TestMember, TestMember];
+      leader.handler.leaseKeepAlive = () => new Promise(() => undefined);
+      const started = Date.now();
+      await assert.rejects(follower.transport.forwardLeaseKeepAlive(2n, 1n, AbortSignal.timeout(10_000)), (err: Error & { code?: number }) => err.code === GrpcStatus.DEADLINE_EXCEEDED);
+      assert.ok(Date.now() - started < 2_000);
+    } finally {
+      await closeAll(members);
+    }
+  });
+
+  test('a joining member fetches the cluster id and members, skipping a dead URL', async () => {
+    const members = await startMembers([1n, 2n]);
+    const [deadPort, joinerPort] = (await freePorts(2)) as [number, number];
+    const joiner = makeMember(3n, joinerPort, 0n);
+    try {
+      const [, b] = members as [TestMember, TestMember];
+      b.handler.clusterMembers = [
+        { id: 1n, name: 'one', peerUrls: [members[0]!.url], clientUrls: ['http://127.0.0.1:2379'], isLearner: false },
+        { id: 2n, name: 'two', peerUrls: [b.url], clientUrls: ['http://127.0.0.1:22379'], isLearner: false },
+        { id: 0xfffffffffffffff0n, name: '', peerUrls: ['http://127.0.0.1:32380'], clientUrls: [], isLearner: true },
+      ];
+      const info = await joiner.transport.fetchClusterInfo([`http://127.0.0.1:${deadPort}`, b.url], AbortSignal.timeout(10_000));
+      assert.equal(info.clusterId, 0x1234n);
+      assert.deepEqual(info.members, b.handler.clusterMembers);
+    } finally {
+      await joiner.transport.close();
+      await closeAll(members);
+    }
+  });
+
+  test('fetchClusterInfo fails when nobody answers, and refuses https', async () => {
+    const [deadPort, joinerPort] = (await freePorts(2)) as [number, number];
+    const joiner = makeMember(3n, joinerPort, 0n, { dialTimeoutMs: 300 });
+    try {
+      await assert.rejects(joiner.transport.fetchClusterInfo([`http://127.0.0.1:${deadPort}`], AbortSignal.timeout(5_000)), /no peer answered/);
+      await assert.rejects(joiner.transport.fetchClusterInfo(['https://127.0.0.1:2380'], AbortSignal.timeout(5_000)), /only http/);
+    } finally {
+      await joiner.transport.close();
+    }
+  });
+});
