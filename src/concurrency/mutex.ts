@@ -1,7 +1,7 @@
 import type { MemberPort, RequestContext, ResponseHeader } from '../api/member-port';
 import type { Logger } from '../log';
 import { firstCreatedRange, queueKey, queuePrefix, singleKeyRange } from './keys';
-import { cleanupContext } from './request-errors';
+import { cleanupContext, requestCanceled } from './request-errors';
 import { sessionLease } from './session-lease';
 import { createRevisionIs, deleteKeyRequest, putOp, rangeKvsAt, rangeOp } from './txn-ops';
 import { waitDeletes } from './wait-deletes';
@@ -54,6 +54,7 @@ export class ServerMutex {
       if (ctx.signal.aborted && created) {
         // Nobody will learn of this lock: release it rather than leave it until the lease expires.
         await this.unlockQuietly(key, ctx);
+        throw requestCanceled();
       }
       return { header: txn.header, key, createRevision, lease };
     }

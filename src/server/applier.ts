@@ -4,6 +4,8 @@ import type { Lessor } from '../lease/lessor';
 import type { MvccStore, StoreWriter } from '../storage/mvcc';
 import type { WriteOutcome } from '../storage/mvcc/types';
 import type { Proposal, RequestEnvelope } from './proposal';
+import { encodeMembers, type Membership } from './membership';
+import { MEMBERS_META } from './storage-layout';
 
 export type ApplyValue = unknown;
 
@@ -40,6 +42,7 @@ export class Applier {
   constructor(
     private readonly store: MvccStore,
     private readonly lessor: Lessor,
+    private readonly membership: Membership,
     private readonly clockMs: () => number,
     private readonly logger: Logger,
   ) {}
@@ -94,6 +97,12 @@ export class Applier {
       case 'compaction': {
         writer.compact(proposal.compaction.revision);
         batch.compactedRevision = proposal.compaction.revision;
+        return { revision: writer.currentRevision(), value: null };
+      }
+      case 'memberAttributes': {
+        const { memberId, name, clientUrls } = proposal;
+        this.membership.update({ id: memberId, name, clientUrls, peerUrls: [], isLearner: false });
+        writer.putMeta(MEMBERS_META, encodeMembers(this.membership.list()));
         return { revision: writer.currentRevision(), value: null };
       }
       case 'leaseGrant':

@@ -10,11 +10,10 @@ import { Snapshotter } from '../storage/snap';
 import { Wal } from '../storage/wal';
 import type { MemberConfig } from './config';
 import { computeClusterId, computeMemberId, decodeMembers, encodeMembers } from './membership';
-import { storageLayout } from './storage-layout';
+import { MEMBERS_META, storageLayout } from './storage-layout';
 import { ReceivedSnapshotFiles } from './snapshot-files';
 import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata';
 
-export const MEMBERS_META = 'members';
 
 /** Everything a member needs from disk to start its Raft node. */
 export interface OpenedStorage {

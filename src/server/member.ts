@@ -22,7 +22,8 @@ import type { Snapshotter } from '../storage/snap';
 import type { Wal } from '../storage/wal';
 import type { WatchHub } from '../storage/mvcc/watch';
 import { Applier, type ApplyValue, type CommittedRequest } from './applier';
-import { MEMBERS_META, type OpenedStorage } from './bootstrap';
+import type { OpenedStorage } from './bootstrap';
+import { MEMBERS_META } from './storage-layout';
 import { decodeConfChangeContext, encodeConfChangeContext } from './conf-change-context';
 import type { MemberConfig } from './config';
 import { IdGenerator } from './id-generator';
@@ -98,7 +99,7 @@ export class Member {
     this.appliedIndex = opened.snapshotIndex;
     this.membership = new Membership(opened.clusterId, opened.memberId, opened.members);
     this.lessor = new Lessor(BigInt(Math.ceil((3 * config.electionTimeoutMs) / 2000)));
-    this.applier = new Applier(store, this.lessor, () => clock.nowMs(), rootLogger.child({ component: 'apply' }));
+    this.applier = new Applier(store, this.lessor, this.membership, () => clock.nowMs(), rootLogger.child({ component: 'apply' }));
     this.ids = new IdGenerator(opened.memberId, clock.nowMs());
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     this.waits = new WaitRegistry(MAX_PENDING_PROPOSALS, requestTimeoutMs, Errors.timeout);
@@ -564,12 +565,10 @@ export class Member {
    * through Raft the same way), retrying a bounded number of times.
    */
   async publishAttributes(name: string, clientUrls: string[]): Promise<void> {
-    const self = this.membership.get(this.id);
-    if (self === undefined) return;
     const ctx: RequestContext = { signal: new AbortController().signal, requireLeader: false };
     for (let attempt = 0; attempt < 10 && !this.stopped; attempt++) {
       try {
-        await this.changeMembership(ConfChangeType.UpdateNode, { ...self, name, clientUrls }, ctx);
+        await this.propose({ kind: 'memberAttributes', memberId: this.id, name, clientUrls }, ctx);
         return;
       } catch (err) {
         this.logger.debug({ err, attempt }, 'publishing member attributes failed; retrying');

@@ -8,7 +8,8 @@ export type Proposal =
   | { kind: 'compaction'; compaction: CompactionRequest }
   | { kind: 'leaseGrant'; leaseId: bigint; ttlSeconds: bigint }
   | { kind: 'leaseRevoke'; leaseId: bigint }
-  | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] };
+  | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] }
+  | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] };
 
 export interface LeaseCheckpoint {
   leaseId: bigint;

@@ -35,6 +35,8 @@ function toProposal(request: InternalRequest): Proposal {
         kind: 'leaseCheckpoint',
         checkpoints: request.checkpoints.map((c) => ({ leaseId: c.id, remainingSeconds: c.remainingTtlSeconds })),
       };
+    case 'memberAttributes':
+      return { kind: 'memberAttributes', memberId: request.memberId, name: request.name, clientUrls: request.clientUrls };
     case 'range':
     case 'alarm':
       throw new Error(`a ${request.kind} request is not a proposal this member makes`);

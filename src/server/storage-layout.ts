@@ -10,3 +10,6 @@ export function storageLayout(dataDir: string): { memberDir: string; walDir: str
     dbDir: path.join(memberDir, 'db'),
   };
 }
+
+/** The LMDB meta entry holding the membership records (updated in the apply transaction). */
+export const MEMBERS_META = 'members';

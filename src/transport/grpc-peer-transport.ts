@@ -9,6 +9,7 @@ import { PeerMethod, clientOptions, passBuffer } from './peer-service';
 import { PeerServer } from './peer-server';
 import { PeerStream } from './peer-stream';
 import { peerAddressOf } from './peer-urls';
+import type { PeerRemovalHooks } from './removal-hooks';
 import { SnapshotSend } from './snapshot-sender';
 import type { PeerAddress, PeerHandler, PeerTransport } from './types';
 
@@ -67,11 +68,13 @@ export class GrpcPeerTransport implements PeerTransport {
   private readonly snapshotSends = new Map<NodeId, SnapshotSend>();
   private readonly unaryCalls = new Set<{ cancel(): void }>();
   private closed = false;
+  private removedReported = false;
 
+  /** `handler` may also implement PeerRemovalHooks (see removal-hooks.ts). */
   constructor(
     private readonly localId: NodeId,
     private readonly clusterId: bigint,
-    private readonly handler: PeerHandler,
+    private readonly handler: PeerHandler & Partial<PeerRemovalHooks>,
     logger: Logger,
     options: GrpcPeerTransportOptions = {},
   ) {
@@ -125,10 +128,18 @@ export class GrpcPeerTransport implements PeerTransport {
           backoffInitialMs: this.options.backoffInitialMs,
           backoffMaxMs: this.options.backoffMaxMs,
         },
+        () => this.onRemovedFromCluster(id),
       );
       this.streams.set(id, stream);
       this.logger.info({ peer: id.toString(16), urls }, 'peer added');
     }
+  }
+
+  private onRemovedFromCluster(refusedBy: NodeId): void {
+    if (this.closed || this.removedReported) return;
+    this.removedReported = true;
+    this.logger.warn({ peer: refusedBy.toString(16) }, 'a peer says this member was removed from the cluster');
+    this.handler.onRemovedFromCluster?.();
   }
 
   send(messages: Message[]): void {

@@ -4,3 +4,5 @@ export { GrpcPeerTransport, PeerCallError, type GrpcPeerTransportOptions } from 
 export { encodeRaftMessage, decodeRaftMessage, encodeRaftEnvelope, decodeRaftEnvelope } from './codec/raft-message-codec';
 export { WireDecodeError } from './codec/wire-reader';
 export { peerAddressOf } from './peer-urls';
+export type { PeerRemovalHooks } from './removal-hooks';
+export { MEMBER_REMOVED_DETAILS } from './peer-metadata';

@@ -10,6 +10,13 @@ const CLUSTER_ID = 'latchkey-cluster-id';
 const FROM = 'latchkey-from';
 const TO = 'latchkey-to';
 
+/**
+ * The status details a member sends to a peer it knows was removed from the cluster (etcd's
+ * rafthttp text): a removed member may never learn of its removal through Raft, since the
+ * leader stops replicating to it, so it learns it from this refusal and stops.
+ */
+export const MEMBER_REMOVED_DETAILS = 'latchkey: the member has been permanently removed from the cluster';
+
 export interface CallIdentity {
   clusterId: bigint;
   from: NodeId;

@@ -13,7 +13,8 @@ import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId
 import type { Logger } from '../log';
 import { decodeRaftEnvelope } from './codec/raft-message-codec';
 import { EMPTY_MESSAGE, decodeSingleInt64, encodeClusterInfo, encodeSingleUint64 } from './codec/peer-codec';
-import { checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
+import { MEMBER_REMOVED_DETAILS, checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
+import type { PeerRemovalHooks } from './removal-hooks';
 import { peerAddressOf } from './peer-urls';
 import { peerServiceDefinition, serverOptions } from './peer-service';
 import { SnapshotReception } from './snapshot-receiver';
@@ -34,7 +35,7 @@ export class PeerServer {
   constructor(
     private readonly localId: NodeId,
     private readonly clusterId: bigint,
-    private readonly handler: PeerHandler,
+    private readonly handler: PeerHandler & Partial<PeerRemovalHooks>,
     private readonly logger: Logger,
     private readonly snapshotDirectory: string,
   ) {
@@ -88,6 +89,7 @@ export class PeerServer {
       call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'latchkey: peer transport closed' });
       return;
     }
+    if (this.refuseIfRemoved(identity.from, call)) return;
     this.streams.add(call);
     this.logger.debug({ from: identity.from.toString() }, 'peer stream accepted');
     call.write(EMPTY_MESSAGE);
@@ -98,7 +100,19 @@ export class PeerServer {
     call.on('cancelled', () => this.streams.delete(call));
   }
 
+  /** A removed member's stream is ended, also one opened before its removal was applied. */
+  private refuseIfRemoved(from: NodeId, call: ServerDuplexStream<Buffer, Buffer>): boolean {
+    if (this.handler.isMemberRemoved?.(from) !== true) return false;
+    this.logger.warn({ from: from.toString(16) }, 'refused a stream from a removed member');
+    call.emit('error', { code: GrpcStatus.FAILED_PRECONDITION, details: MEMBER_REMOVED_DETAILS });
+    return true;
+  }
+
   private onEnvelope(from: NodeId, bytes: Buffer, call: ServerDuplexStream<Buffer, Buffer>): void {
+    if (!this.streams.has(call) || this.refuseIfRemoved(from, call)) {
+      this.streams.delete(call);
+      return;
+    }
     let messages: Message[];
     try {
       messages = decodeRaftEnvelope(bytes);

@@ -2,7 +2,7 @@ import { Client, credentials, type ClientDuplexStream, type StatusObject } from 
 import type { Message, NodeId } from '../consensus';
 import type { Logger } from '../log';
 import { encodeRaftEnvelope } from './codec/raft-message-codec';
-import { identityMetadata } from './peer-metadata';
+import { MEMBER_REMOVED_DETAILS, identityMetadata } from './peer-metadata';
 import { PeerMethod, clientOptions, passBuffer } from './peer-service';
 import { peerAddressOf } from './peer-urls';
 
@@ -56,6 +56,8 @@ export class PeerStream {
     private readonly onUnreachable: (peer: NodeId) => void,
     private readonly logger: Logger,
     private readonly options: PeerStreamOptions,
+    /** The peer refused this member as removed from the cluster. */
+    private readonly onRemoved: () => void = () => undefined,
   ) {
     if (urls.length === 0) throw new Error(`peer ${peer.toString(16)} has no URLs`);
     for (const url of urls) peerAddressOf(url);
@@ -144,7 +146,10 @@ export class PeerStream {
     this.state = 'connecting';
     call.on('data', () => this.onAccepted(call));
     call.on('error', () => undefined); // the 'status' event that follows carries the reason
-    call.on('status', (status: StatusObject) => this.fail(call, `stream ended: ${status.details || status.code}`));
+    call.on('status', (status: StatusObject) => {
+      if (call === this.call && status.details === MEMBER_REMOVED_DETAILS) this.onRemoved();
+      this.fail(call, `stream ended: ${status.details || status.code}`);
+    });
     this.dialTimer = setTimeout(() => this.fail(call, `not accepted within ${this.options.dialTimeoutMs} ms`), this.options.dialTimeoutMs);
     this.flush();
   }

@@ -139,16 +139,13 @@ describe('client mistakes get etcd\'s exact status and never reach the member', 
     assert.equal(authStatus.details, 'unknown method AuthStatus for service etcdserverpb.Auth');
   });
 
-  test('Authenticate says auth is not enabled; other auth, lock and election calls are UNIMPLEMENTED', async () => {
+  test('Authenticate says auth is not enabled; other auth calls are UNIMPLEMENTED', async () => {
     const auth = await failure(unary(run.clients.auth, 'Authenticate', { name: 'root', password: 'x' }));
     assert.equal(auth.code, 9);
     assert.equal(auth.details, 'etcdserver: authentication is not enabled');
     const userAdd = await failure(unary(run.clients.auth, 'UserAdd', { name: 'u' }));
     assert.equal(userAdd.code, 12);
     assert.equal(userAdd.details, 'unknown method UserAdd for service etcdserverpb.Auth');
-    const lock = await rawCall(run.address, '/v3lockpb.Lock/Lock', Buffer.from([0x0a, 0x01, 0x6c]));
-    assert.equal(lock.code, 12);
-    assert.equal(lock.details, 'unknown method Lock for service v3lockpb.Lock');
   });
 
   test('health: service "" is SERVING, any other is NOT_FOUND "unknown service"', async () => {

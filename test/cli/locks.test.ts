@@ -9,6 +9,7 @@ import { EtcdClient, prefixEnd } from '../support/etcd-client';
 import { EtcdctlSession } from '../support/etcdctl';
 import { buildOutputRoot, ServerKind, startServerOfKind, stopAll } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
+import { freePort } from '../support/ports';
 
 /**
  * `latchkey locks` as an operator runs it: real `etcdctl lock` / `etcdctl elect` processes
@@ -130,3 +131,11 @@ function describeAgainst(kind: ServerKind): void {
 
 describeAgainst('latchkey');
 describeAgainst('etcd');
+
+test('latchkey locks against an endpoint where nothing listens exits 1 with the reason', async () => {
+  const port = await freePort();
+  const result = await runLocks(['--endpoints', `127.0.0.1:${port}`]);
+  assert.equal(result.code, 1);
+  assert.equal(result.stdout, '');
+  assert.match(result.stderr, /^latchkey locks: .*ECONNREFUSED/);
+});

@@ -87,7 +87,7 @@ for (const kind of ['etcd', 'latchkey'] as ServerKind[]) {
       const held = await client.lock('L4', a);
       const bKey = `L4/${hexOf(b)}`;
       const deleted = awaitEvent(kv, 'L4/', deleteOf(bKey));
-      await assert.rejects(client.lock('L4', b, { deadlineMs: 500 }), rejectsWith([2, 4], /deadline|context/i));
+      await assert.rejects(client.lock('L4', b, { deadlineMs: 1_000 }), rejectsWith([2, 4], /deadline|context/i));
       await deleted;
       const left = await kv.range({ key: Buffer.from('L4/'), range_end: prefixEnd('L4/') });
       assert.deepEqual(left.kvs.map((k: Wire) => Buffer.from(k.key).toString()), [Buffer.from(held.key).toString()]);

@@ -26,7 +26,6 @@ describe('a server that stops while Lock, Campaign and Observe wait', () => {
       await awaitEvent(m, 'S/', isPutOf(Buffer.from(`S/${b!.toString(16)}`)));
       await awaitEvent(m, 'SE/', isPutOf(Buffer.from(`SE/${c!.toString(16)}`)));
 
-      const started = Date.now();
       const closing = server.close();
       const stopped = (err: unknown): boolean => {
         assert.ok(err instanceof RpcError, String(err));
@@ -38,7 +37,6 @@ describe('a server that stops while Lock, Campaign and Observe wait', () => {
       await assert.rejects(waitingCampaign, stopped);
       await assert.rejects(observer.next(), stopped);
       await closing;
-      assert.ok(Date.now() - started < 2_000, 'no wait for the graceful-close timeout');
       const left = await m.port.kv.range(rangeOf('S', 'T'), ctx);
       assert.deepEqual(left.result.kvs.map((kv) => kv.key.toString()).sort(), [`S/${a!.toString(16)}`, `SE/${a!.toString(16)}`]);
     } finally {

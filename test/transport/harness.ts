@@ -2,19 +2,22 @@ import * as fs from 'node:fs';
 import { MessageType, newMessage, type Message, type NodeId } from '../../src/consensus';
 import type { MemberInfo } from '../../src/api/member-port';
 import { silentLogger } from '../../src/log';
-import { GrpcPeerTransport, type GrpcPeerTransportOptions, type PeerHandler } from '../../src/transport';
+import { GrpcPeerTransport, type GrpcPeerTransportOptions, type PeerHandler, type PeerRemovalHooks } from '../../src/transport';
 import { freePorts } from '../support/ports';
 
 const DEFAULT_WAIT_MS = 10_000;
 
 /** A PeerHandler that records everything and lets a test await a condition. */
-export class RecordingHandler implements PeerHandler {
+export class RecordingHandler implements PeerHandler, PeerRemovalHooks {
   readonly messages: Message[] = [];
   readonly unreachable: NodeId[] = [];
   readonly snapshotStatuses: { peer: NodeId; ok: boolean }[] = [];
   readonly snapshots: { message: Message; file: string; bytes: Buffer }[] = [];
   readonly leaseTtls = new Map<bigint, bigint>();
   clusterMembers: MemberInfo[] = [];
+  /** Ids this member treats as removed from the cluster (PeerRemovalHooks). */
+  readonly removedIds = new Set<NodeId>();
+  removedReports = 0;
   /** Replaced by tests that want a slow or failing member. */
   takeSnapshot: (message: Message, file: string) => Promise<void> = async (message, file) => {
     const bytes = await fs.promises.readFile(file);
@@ -54,6 +57,15 @@ export class RecordingHandler implements PeerHandler {
 
   clusterInfo(): { clusterId: bigint; members: MemberInfo[] } {
     return { clusterId: this.clusterId, members: this.clusterMembers };
+  }
+
+  isMemberRemoved(peer: NodeId): boolean {
+    return this.removedIds.has(peer);
+  }
+
+  onRemovedFromCluster(): void {
+    this.removedReports++;
+    this.notify();
   }
 
   messagesFrom(peer: NodeId): Message[] {

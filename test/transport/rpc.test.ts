@@ -84,6 +84,36 @@ describe('peer identity', () => {
   });
 });
 
+describe('removed members', () => {
+  test('a removed member is refused, even on a stream opened before its removal, and learns it once', async () => {
+    const members = await startMembers([1n, 2n, 3n], { backoffInitialMs: 10, backoffMaxMs: 20 });
+    try {
+      const [a, b, c] = members as [TestMember, TestMember, TestMember];
+      b.transport.send([heartbeat(2n, 1n, 1n), heartbeat(2n, 3n, 1n)]);
+      await a.handler.waitFor('a heartbeat before the removal', () => a.handler.messages.length === 1);
+      await c.handler.waitFor('a heartbeat before the removal', () => c.handler.messages.length === 1);
+
+      a.handler.removedIds.add(2n);
+      c.handler.removedIds.add(2n);
+      const timer = setInterval(() => b.transport.send([heartbeat(2n, 1n, 2n), heartbeat(2n, 3n, 2n)]), 5);
+      try {
+        await b.handler.waitFor('b told it was removed', () => b.handler.removedReports > 0);
+        await b.handler.waitFor('several refused attempts', () => b.handler.unreachable.length >= 6);
+      } finally {
+        clearInterval(timer);
+      }
+      assert.equal(b.handler.removedReports, 1);
+      assert.deepEqual(a.handler.messages.map((m) => m.commit), [1n]);
+      assert.deepEqual(c.handler.messages.map((m) => m.commit), [1n]);
+      // Members that were not removed still talk.
+      a.transport.send([heartbeat(1n, 3n, 9n)]);
+      await c.handler.waitFor('a heartbeat from a', () => c.handler.messagesFrom(1n).length === 1);
+    } finally {
+      await closeAll(members);
+    }
+  });
+});
+
 describe('unary peer calls', () => {
   test('a follower forwards a lease keepalive to the leader and gets the TTL', async () => {
     const members = await startMembers([1n, 2n]);

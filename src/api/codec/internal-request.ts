@@ -34,7 +34,8 @@ export type InternalRequestBody =
   | { kind: 'leaseGrant'; leaseId: bigint; ttlSeconds: bigint }
   | { kind: 'leaseRevoke'; leaseId: bigint }
   | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] }
-  | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue };
+  | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue }
+  | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] };
 
 export type InternalRequest = { id: bigint } & InternalRequestBody;
 
@@ -55,6 +56,8 @@ function bodyToWire(req: InternalRequest): WireOut {
           checkpoints: req.checkpoints.map((c) => nonZero({ ID: c.id, remaining_TTL: c.remainingTtlSeconds })),
         },
       };
+    case 'memberAttributes':
+      return { member_attributes: { ID: int64ToWire(req.memberId), name: req.name, client_urls: req.clientUrls } };
     case 'alarm': {
       const alarm = nonZero({ memberID: req.memberId });
       if (req.action !== 0) alarm.action = req.action;
@@ -102,6 +105,15 @@ function bodyFromWire(w: Wire): InternalRequestBody {
       action: wireEnum<AlarmActionValue>(w.alarm.action, 2),
       memberId: wireUint64(w.alarm.memberID),
       alarm: wireEnum<AlarmTypeValue>(w.alarm.alarm, 2),
+    };
+  }
+  if (hasField(w, 'member_attributes')) {
+    const attrs = w.member_attributes;
+    return {
+      kind: 'memberAttributes',
+      memberId: wireUint64(attrs.ID),
+      name: typeof attrs.name === 'string' ? attrs.name : '',
+      clientUrls: Array.isArray(attrs.client_urls) ? attrs.client_urls.map(String) : [],
     };
   }
   throw new Error('InternalRequest carries no known request kind');
