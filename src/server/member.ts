@@ -78,6 +78,8 @@ export class Member {
   /** Database copies being streamed to followers, by peer: deleted when the send ends. */
   private readonly outgoingSnapshots = new Map<bigint, string>();
   private removedFromCluster = false;
+  private leaderlessSinceMs: number | undefined;
+  private removalCheckRunning = false;
   private onRemoved: (() => void) | undefined;
 
   constructor(
@@ -144,9 +146,11 @@ export class Member {
   start(onFatal: (err: unknown) => void, onRemoved?: () => void): void {
     this.fatal = onFatal;
     this.onRemoved = onRemoved;
+    this.leaderlessSinceMs = this.clock.nowMs();
     this.ticker = setInterval(() => {
       this.raft.tick();
       this.runLoop();
+      this.checkRemovalWhileLeaderless();
     }, this.config.heartbeatIntervalMs);
     this.runLoop();
   }
@@ -295,6 +299,7 @@ export class Member {
     if (lead === this.leaderId) return;
     this.logger.info({ leader: lead.toString(16), term: this.raft.status().term.toString() }, 'leader changed');
     this.leaderId = lead;
+    this.leaderlessSinceMs = lead === 0n ? this.clock.nowMs() : undefined;
     if (lead !== 0n) {
       const waiters = this.leaderWaiters;
       this.leaderWaiters = [];
@@ -371,6 +376,35 @@ export class Member {
         break;
     }
     return requestId;
+  }
+
+  /**
+   * A member removed while it was cut off never applies its own removal: the leader stops
+   * talking to it. After three election timeouts without a leader it asks its former peers;
+   * if they no longer list it, it stops itself (etcd learns the same from its peers).
+   */
+  private checkRemovalWhileLeaderless(): void {
+    const since = this.leaderlessSinceMs;
+    const transport = this.transport;
+    if (since === undefined || transport === undefined || this.removalCheckRunning || this.removedFromCluster) return;
+    if (this.clock.nowMs() - since < 3 * this.config.electionTimeoutMs) return;
+    const urls = this.membership.peers().flatMap((m) => m.peerUrls);
+    if (urls.length === 0) return;
+    this.removalCheckRunning = true;
+    transport
+      .fetchClusterInfo(urls, AbortSignal.timeout(this.config.electionTimeoutMs))
+      .then(({ clusterId, members }) => {
+        if (clusterId === this.membership.clusterId && members.length > 0 && !members.some((m) => m.id === this.id)) {
+          this.logger.warn('the cluster no longer lists this member; stopping');
+          this.removedFromCluster = true;
+          this.onRemoved?.();
+        }
+      })
+      .catch((err: unknown) => this.logger.debug({ err }, 'asking peers about membership failed'))
+      .finally(() => {
+        this.removalCheckRunning = false;
+        this.leaderlessSinceMs = this.leaderId === 0n ? this.clock.nowMs() : undefined;
+      });
   }
 
   private peerAddresses(): PeerAddress[] {

@@ -20,6 +20,8 @@ import { peerServiceDefinition, serverOptions } from './peer-service';
 import { SnapshotReception } from './snapshot-receiver';
 import type { PeerHandler } from './types';
 
+const MAX_WARNED_REFUSALS = 256;
+
 /**
  * The receiving half of the transport: latchkeyraftpb.Peer on --listen-peer-urls. It checks
  * every caller's cluster and target ids, hands Raft messages to the member in stream
@@ -31,6 +33,8 @@ export class PeerServer {
   private readonly receptions = new Set<SnapshotReception>();
   private readonly boundPorts: number[] = [];
   private closed = false;
+  /** Refusals already warned about (a refused peer retries every few seconds): later ones log at debug. */
+  private readonly warnedRefusals = new Set<string>();
 
   constructor(
     private readonly localId: NodeId,
@@ -77,9 +81,19 @@ export class PeerServer {
   private identify(call: { metadata: Metadata }, refuse: (code: GrpcStatus, details: string) => void): CallIdentity | undefined {
     const identity = checkIdentity(call.metadata, { id: this.localId, clusterId: this.clusterId });
     if (!isRefusal(identity)) return identity;
-    this.logger.warn({ details: identity.details }, 'refused a peer call');
+    this.logRefusal(identity.details, { details: identity.details }, 'refused a peer call');
     refuse(identity.code, identity.details);
     return undefined;
+  }
+
+  private logRefusal(key: string, fields: Record<string, string>, message: string): void {
+    if (this.warnedRefusals.has(key)) {
+      this.logger.debug(fields, message);
+      return;
+    }
+    if (this.warnedRefusals.size >= MAX_WARNED_REFUSALS) this.warnedRefusals.clear();
+    this.warnedRefusals.add(key);
+    this.logger.warn(fields, message);
   }
 
   private onStream(call: ServerDuplexStream<Buffer, Buffer>): void {
@@ -103,7 +117,7 @@ export class PeerServer {
   /** A removed member's stream is ended, also one opened before its removal was applied. */
   private refuseIfRemoved(from: NodeId, call: ServerDuplexStream<Buffer, Buffer>): boolean {
     if (this.handler.isMemberRemoved?.(from) !== true) return false;
-    this.logger.warn({ from: from.toString(16) }, 'refused a stream from a removed member');
+    this.logRefusal(`removed ${from}`, { from: from.toString(16) }, 'refused a stream from a removed member');
     call.emit('error', { code: GrpcStatus.FAILED_PRECONDITION, details: MEMBER_REMOVED_DETAILS });
     return true;
   }

@@ -64,9 +64,18 @@ describe(`membership changes (${kind})`, { skip: skipUnlessBinaries(...(kind ===
       const learnerPeerUrl = `http://127.0.0.1:${peerPort}`;
       // etcd refuses reconfiguration ("unhealthy cluster") until the leader has been connected
       // to every voter for 5 s: retry, bounded.
+      const addStartedAt = Date.now();
+      const addErrors: string[] = [];
       const added = await pollUntil('MemberAdd accepted', 20_000, () =>
-        clients.of(view.leader).call('Cluster', 'MemberAdd', { peerURLs: [learnerPeerUrl], isLearner: true }, { deadlineMs: 2_000 }),
+        clients
+          .of(view.leader)
+          .call('Cluster', 'MemberAdd', { peerURLs: [learnerPeerUrl], isLearner: true }, { deadlineMs: 2_000 })
+          .catch((error: unknown) => {
+            if (addErrors.length < 20) addErrors.push(describeError(error));
+            throw error;
+          }),
       );
+      process.stderr.write(`# ${kind}: MemberAdd accepted after ${Date.now() - addStartedAt} ms; refused: ${[...new Set(addErrors)].join(' | ') || 'never'}\n`);
       const learnerId = BigInt(added.member.ID);
       assert.equal(added.member.isLearner, true);
       assert.equal((added.members as Wire[]).length, 4);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { MessageType, NONE, type Message } from '../../src/consensus';
 import * as election from '../../src/consensus/election';
 import { RaftLog } from '../../src/consensus/log';
+import { KvStateMachine } from './kv-state-machine';
 import type { Raft } from '../../src/consensus/raft';
 import { runSimulation, SimulationFailure } from './simulation';
 
@@ -84,6 +85,24 @@ describe('the simulator catches a deliberately broken core', () => {
     assert.ok(failure, `no violation within ${MAX_SEEDS} seeds`);
     t.diagnostic(`seed ${failure.seed}: ${failure.cause.message}`);
     assert.equal(failure.invariant, 'election safety', failure.cause.message);
+    assert.equal(runSimulation({ seed: failure.seed }).seed, failure.seed);
+  });
+
+  test('a member that re-applies replayed entries (ignoring its consistent index) diverges', (t) => {
+    const original = KvStateMachine.prototype.apply;
+    KvStateMachine.prototype.apply = function (this: KvStateMachine, entry) {
+      if (entry.index <= this.appliedIndex) this.appliedIndex = entry.index - 1n; // forget the skip rule
+      return original.call(this, entry);
+    };
+    let failure: SimulationFailure | undefined;
+    try {
+      failure = firstFailure();
+    } finally {
+      KvStateMachine.prototype.apply = original;
+    }
+    assert.ok(failure, `no violation within ${MAX_SEEDS} seeds`);
+    t.diagnostic(`seed ${failure.seed}: ${failure.cause.message}`);
+    assert.equal(failure.invariant, 'state machine safety', failure.cause.message);
     assert.equal(runSimulation({ seed: failure.seed }).seed, failure.seed);
   });
 });
