@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addServeFlags, configFromOptions } from './serve-options';
 import { ConfigError } from '../server/config';
 import { runServe } from './serve';
+import { registerLocksCommand } from './locks';
 
 const VERSION = '0.1.0';
 
@@ -29,5 +30,6 @@ export function main(argv: string[]): void {
     },
   );
 
+  registerLocksCommand(program);
   program.parse(argv, { from: 'user' });
 }

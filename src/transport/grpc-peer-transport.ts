@@ -1,16 +1,17 @@
 import * as os from 'node:os';
-import { Client, credentials, status as GrpcStatus, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
 import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { Logger } from '../log';
 import { EMPTY_MESSAGE, decodeClusterInfo, decodeSingleInt64, encodeSingleUint64 } from './codec/peer-codec';
 import { identityMetadata } from './peer-metadata';
-import { PeerMethod, clientOptions, passBuffer } from './peer-service';
+import { PeerMethod, clientOptions } from './peer-service';
 import { PeerServer } from './peer-server';
 import { PeerStream } from './peer-stream';
 import { peerAddressOf } from './peer-urls';
 import type { PeerRemovalHooks } from './removal-hooks';
 import { SnapshotSend } from './snapshot-sender';
+import { PeerCallError, unaryCall, type OpenCalls } from './unary-call';
 import type { PeerAddress, PeerHandler, PeerTransport } from './types';
 
 export interface GrpcPeerTransportOptions {
@@ -41,17 +42,6 @@ const DEFAULTS = {
   backoffMaxMs: 2_000,
 };
 
-/** A unary call that failed, with the gRPC code (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED...). */
-export class PeerCallError extends Error {
-  constructor(
-    message: string,
-    readonly code: GrpcStatus,
-  ) {
-    super(message);
-    this.name = 'PeerCallError';
-  }
-}
-
 /**
  * The peer transport over gRPC (DESIGN.md "Peer transport"): a server on the listen URLs,
  * one outbound stream per peer for small frequent messages, a separate call and connection
@@ -64,9 +54,8 @@ export class GrpcPeerTransport implements PeerTransport {
   private readonly options: Required<GrpcPeerTransportOptions>;
   private readonly server: PeerServer;
   private readonly streams = new Map<NodeId, PeerStream>();
-  private readonly peerUrls = new Map<NodeId, string[]>();
   private readonly snapshotSends = new Map<NodeId, SnapshotSend>();
-  private readonly unaryCalls = new Set<{ cancel(): void }>();
+  private readonly unaryCalls: OpenCalls = new Set();
   private closed = false;
   private removedReported = false;
 
@@ -100,17 +89,19 @@ export class GrpcPeerTransport implements PeerTransport {
   setPeers(peers: PeerAddress[]): void {
     this.assertOpen();
     const wanted = new Map<NodeId, string[]>();
-    for (const peer of peers) if (peer.id !== this.localId) wanted.set(peer.id, peer.peerUrls.slice());
+    for (const peer of peers) {
+      if (peer.id === this.localId) continue;
+      const urls = this.usableUrls(peer);
+      if (urls.length > 0) wanted.set(peer.id, urls);
+    }
     for (const [id, stream] of this.streams) {
       if (wanted.has(id)) continue;
       stream.close();
       this.streams.delete(id);
-      this.peerUrls.delete(id);
       this.snapshotSends.get(id)?.cancel();
       this.logger.info({ peer: id.toString(16) }, 'peer removed');
     }
     for (const [id, urls] of wanted) {
-      this.peerUrls.set(id, urls);
       const existing = this.streams.get(id);
       if (existing !== undefined) {
         existing.setUrls(urls);
@@ -133,6 +124,21 @@ export class GrpcPeerTransport implements PeerTransport {
       this.streams.set(id, stream);
       this.logger.info({ peer: id.toString(16), urls }, 'peer added');
     }
+  }
+
+  /** A peer without a usable URL is left out (its messages are reported unreachable), not fatal. */
+  private usableUrls(peer: PeerAddress): string[] {
+    const usable = peer.peerUrls.filter((url) => {
+      try {
+        peerAddressOf(url);
+        return true;
+      } catch (err) {
+        this.logger.warn({ peer: peer.id.toString(16), url, err: err instanceof Error ? err.message : String(err) }, 'ignoring a peer URL');
+        return false;
+      }
+    });
+    if (usable.length === 0) this.logger.warn({ peer: peer.id.toString(16) }, 'peer has no usable URL; it stays unreachable');
+    return usable;
   }
 
   private onRemovedFromCluster(refusedBy: NodeId): void {
@@ -173,16 +179,16 @@ export class GrpcPeerTransport implements PeerTransport {
     if (this.closed) return;
     if (message.type !== MessageType.Snap || message.snapshot === undefined) throw new Error('sendSnapshot needs a MsgSnap with a snapshot');
     const peer = message.to;
-    const urls = this.peerUrls.get(peer);
-    if (urls === undefined || this.snapshotSends.has(peer)) {
-      this.logger.warn({ peer: peer.toString(16), reason: urls === undefined ? 'unknown peer' : 'a transfer is in flight' }, 'snapshot not sent');
+    const stream = this.streams.get(peer);
+    if (stream === undefined || this.snapshotSends.has(peer)) {
+      this.logger.warn({ peer: peer.toString(16), reason: stream === undefined ? 'unknown peer' : 'a transfer is in flight' }, 'snapshot not sent');
       queueMicrotask(() => !this.closed && this.handler.onSnapshotStatus(peer, false));
       return;
     }
     const transfer = new SnapshotSend({
       message,
       file,
-      url: urls[0]!,
+      url: stream.preferredUrl,
       identity: { localId: this.localId, clusterId: this.clusterId },
       chunkBytes: this.options.snapshotChunkBytes,
       timeoutMs: this.options.snapshotTimeoutMs,
@@ -209,7 +215,7 @@ export class GrpcPeerTransport implements PeerTransport {
     const client = this.streams.get(leader)?.activeClient;
     if (client === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
     const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: leader });
-    const response = await this.unary(client, PeerMethod.LeaseKeepAlive, encodeSingleUint64(leaseId), metadata, this.options.requestTimeoutMs, signal);
+    const response = await unaryCall(client, PeerMethod.LeaseKeepAlive, encodeSingleUint64(leaseId), metadata, this.options.requestTimeoutMs, signal, this.unaryCalls);
     return decodeSingleInt64(response);
   }
 
@@ -221,7 +227,8 @@ export class GrpcPeerTransport implements PeerTransport {
       const client = new Client(peerAddressOf(url), credentials.createInsecure(), clientOptions);
       try {
         const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: 0n });
-        return decodeClusterInfo(await this.unary(client, PeerMethod.ClusterInfo, EMPTY_MESSAGE, metadata, this.options.dialTimeoutMs, signal));
+        const response = await unaryCall(client, PeerMethod.ClusterInfo, EMPTY_MESSAGE, metadata, this.options.dialTimeoutMs, signal, this.unaryCalls);
+        return decodeClusterInfo(response);
       } catch (err) {
         failures.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
@@ -230,21 +237,6 @@ export class GrpcPeerTransport implements PeerTransport {
     }
     if (signal.aborted) throw new PeerCallError('cluster info request aborted', GrpcStatus.CANCELLED);
     throw new PeerCallError(`no peer answered with cluster info (${failures.join('; ')})`, GrpcStatus.UNAVAILABLE);
-  }
-
-  private unary(client: Client, path: string, request: Buffer, metadata: Metadata, timeoutMs: number, signal: AbortSignal): Promise<Buffer> {
-    if (signal.aborted) return Promise.reject(new PeerCallError('peer call aborted', GrpcStatus.CANCELLED));
-    return new Promise<Buffer>((resolve, reject) => {
-      const call = client.makeUnaryRequest(path, passBuffer, passBuffer, request, metadata, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, value?: Buffer) => {
-        this.unaryCalls.delete(call);
-        signal.removeEventListener('abort', onAbort);
-        if (err) reject(new PeerCallError(err.details || err.message, err.code));
-        else resolve(value ?? EMPTY_MESSAGE);
-      });
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.unaryCalls.add(call);
-    });
   }
 
   async close(): Promise<void> {

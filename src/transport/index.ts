@@ -1,6 +1,7 @@
 /** Public surface of the peer transport. */
 export type { PeerAddress, PeerHandler, PeerTransport } from './types';
-export { GrpcPeerTransport, PeerCallError, type GrpcPeerTransportOptions } from './grpc-peer-transport';
+export { GrpcPeerTransport, type GrpcPeerTransportOptions } from './grpc-peer-transport';
+export { PeerCallError } from './unary-call';
 export { encodeRaftMessage, decodeRaftMessage, encodeRaftEnvelope, decodeRaftEnvelope } from './codec/raft-message-codec';
 export { WireDecodeError } from './codec/wire-reader';
 export { peerAddressOf } from './peer-urls';

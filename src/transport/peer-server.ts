@@ -167,7 +167,7 @@ export class PeerServer {
         this.receptions.delete(reception);
         callback(err, value);
       },
-      identity.from,
+      identity,
       this.handler,
       { directory: this.snapshotDirectory },
       this.logger,

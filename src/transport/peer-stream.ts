@@ -46,6 +46,8 @@ export class PeerStream {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private dialTimer: NodeJS.Timeout | undefined;
   private urlIndex = 0;
+  /** The URL of the last accepted stream: where other calls to this peer go first. */
+  private acceptedUrl: string | undefined;
   /** Set once a loss was warned about; cleared when the stream is accepted again. */
   private lossWarned = false;
 
@@ -65,8 +67,9 @@ export class PeerStream {
     this.connect();
   }
 
-  get connected(): boolean {
-    return this.state === 'connected';
+  /** The URL most likely to answer: the last one that accepted a stream. */
+  get preferredUrl(): string {
+    return this.acceptedUrl ?? this.urls[this.urlIndex % this.urls.length]!;
   }
 
   /** The current client, for unary calls to this peer; undefined while the peer is down. */
@@ -121,6 +124,7 @@ export class PeerStream {
     for (const url of urls) peerAddressOf(url);
     this.urls = urls.slice();
     this.urlIndex = 0;
+    this.acceptedUrl = undefined;
     if (this.state === 'closed') return;
     this.teardown();
     this.backoffMs = this.options.backoffInitialMs;
@@ -159,6 +163,7 @@ export class PeerStream {
     clearTimeout(this.dialTimer);
     this.dialTimer = undefined;
     this.state = 'connected';
+    this.acceptedUrl = this.urls[this.urlIndex % this.urls.length];
     this.backoffMs = this.options.backoffInitialMs;
     if (this.lossWarned) this.logger.info({ peer: this.peer.toString(16) }, 'peer stream restored');
     else this.logger.debug({ peer: this.peer.toString(16) }, 'peer stream connected');

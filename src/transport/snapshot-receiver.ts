@@ -2,9 +2,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { status as GrpcStatus, type ServerErrorResponse, type ServerReadableStream, type sendUnaryData } from '@grpc/grpc-js';
-import { MessageType, type Message, type NodeId } from '../consensus';
+import { MessageType, type Message } from '../consensus';
 import type { Logger } from '../log';
 import { decodeSnapshotChunk, encodeSingleUint64 } from './codec/peer-codec';
+import type { CallIdentity } from './peer-metadata';
 import type { PeerHandler } from './types';
 
 export interface SnapshotReceiverOptions {
@@ -33,7 +34,7 @@ export class SnapshotReception {
   constructor(
     private readonly call: ServerReadableStream<Buffer, Buffer>,
     private readonly callback: sendUnaryData<Buffer>,
-    private readonly sender: NodeId,
+    private readonly caller: CallIdentity,
     private readonly handler: PeerHandler,
     private readonly options: SnapshotReceiverOptions,
     private readonly logger: Logger,
@@ -63,7 +64,7 @@ export class SnapshotReception {
     if (chunk.kind === 'message') {
       if (this.message !== undefined) throw new Error('snapshot transfer with two MsgSnap chunks');
       if (chunk.message.type !== MessageType.Snap || chunk.message.snapshot === undefined) throw new Error('first snapshot chunk is not a MsgSnap');
-      if (chunk.message.from !== this.sender) throw new Error('MsgSnap from a member other than the caller');
+      if (chunk.message.from !== this.caller.from || chunk.message.to !== this.caller.to) throw new Error('MsgSnap between other members than the call');
       this.message = chunk.message;
       this.openFile(chunk.message);
       return;
@@ -138,7 +139,7 @@ export class SnapshotReception {
       this.file.once('close', () => filePath !== undefined && removeQuietly(filePath));
       this.file.destroy();
     } else if (filePath !== undefined) removeQuietly(filePath);
-    this.logger.debug({ from: this.sender.toString(), details }, 'snapshot transfer failed');
+    this.logger.debug({ from: this.caller.from.toString(16), details }, 'snapshot transfer failed');
     this.callback(refusal(code, details));
   }
 }

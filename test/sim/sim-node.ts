@@ -45,6 +45,8 @@ export interface NodeObserver {
 
 export interface SimNodeOptions {
   electionTicks: number;
+  /** The member runs with both on; some seeds turn both off to cover the core's plain paths. */
+  preVoteAndCheckQuorum: boolean;
   maxInflightMessages: number;
   maxEntriesBytesPerMessage: number;
   /** Applied entries between snapshots (member's --snapshot-count). */
@@ -118,8 +120,8 @@ export class SimNode {
       storage: this.storage,
       applied: this.snapshotIndex,
       random: () => random.next(),
-      preVote: true,
-      checkQuorum: true,
+      preVote: this.options.preVoteAndCheckQuorum,
+      checkQuorum: this.options.preVoteAndCheckQuorum,
       maxInflightMessages: this.options.maxInflightMessages,
       maxEntriesBytesPerMessage: this.options.maxEntriesBytesPerMessage,
     });

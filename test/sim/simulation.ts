@@ -59,7 +59,7 @@ export class SimulationFailure extends Error {
 }
 
 const TRACE_LENGTH = 40;
-export const DEFAULT_STEPS = 600;
+export const DEFAULT_STEPS = 800;
 const MAX_EXTRA_NODES = 3;
 const QUIET_ROUNDS = 600;
 const KEYS = ['a', 'b', 'c', 'd', 'e'];
@@ -90,6 +90,7 @@ export class Simulation {
     const r = this.rng;
     this.nodeOptions = {
       electionTicks: r.pick([5, 10]),
+      preVoteAndCheckQuorum: r.chance(0.75),
       maxInflightMessages: r.pick([2, 4, 256]),
       maxEntriesBytesPerMessage: r.pick([64, 1024 * 1024]),
       snapshotCount: r.pick([3, 8, 20, 10_000]),
@@ -351,9 +352,11 @@ export class Simulation {
     this.log(`flush state machine of ${n.id} at ${n.sm.appliedIndex}`);
   }
 
+  /** Crashes a node; leaders half the time, since their crashes make the hard cases. */
   private crash(up: readonly SimNode[]): void {
     if (up.length === 0) return;
-    const n = this.rng.pick(up);
+    const leaders = this.leaders();
+    const n = leaders.length > 0 && this.rng.chance(0.5) ? this.rng.pick(leaders) : this.rng.pick(up);
     const lost = n.crash(this.rng);
     this.crashes++;
     this.log(`crash ${n.id} (${lost} unsynced WAL records lost)`);

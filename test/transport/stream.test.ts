@@ -67,6 +67,23 @@ describe('peer streams', () => {
     }
   });
 
+  test('a peer without a usable URL does not break setPeers; its messages are reported unreachable', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [a, b] = members as [TestMember, TestMember];
+      a.transport.setPeers([
+        { id: 2n, peerUrls: [b.url] },
+        { id: 5n, peerUrls: ['https://127.0.0.1:2380', 'not a url'] },
+        { id: 6n, peerUrls: [] },
+      ]);
+      a.transport.send([heartbeat(1n, 5n), heartbeat(1n, 6n), heartbeat(1n, 2n)]);
+      await a.handler.waitFor('5 and 6 unreachable', () => a.handler.unreachable.includes(5n) && a.handler.unreachable.includes(6n));
+      await b.handler.waitFor('the heartbeat to 2', () => b.handler.messages.length === 1);
+    } finally {
+      await closeAll(members);
+    }
+  });
+
   test('a MsgSnap given to send() is dropped and reported as a failed snapshot', async () => {
     const members = await startMembers([1n, 2n]);
     try {

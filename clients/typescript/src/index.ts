@@ -28,3 +28,4 @@ export { Session, SessionOptions, DEFAULT_SESSION_TTL_SECONDS } from './session'
 export { LockOptions, Mutex, sessionKey } from './mutex';
 export { CampaignOptions, Election } from './election';
 export { fenceCompare, fencedDelete, fencedPut, fencedTxn, FencedResult, FencingLock } from './fenced';
+export * as redlock from './redlock';
