@@ -1,5 +1,8 @@
-import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions, type ConnectionInjector } from '@grpc/grpc-js';
+import * as dns from 'node:dns';
+import * as net from 'node:net';
 import type { Logger } from '../log';
+import { AuthorityFixupStream } from './authority-fixup';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
 import { OpenStreams } from './open-streams';
@@ -37,12 +40,32 @@ export function bindAddressOf(url: string): string {
   return `${parsed.hostname}:${port}`;
 }
 
+/** Host (brackets stripped) and port to listen on for a client URL. */
+export function listenTargetOf(url: string): { host: string; port: number } {
+  const address = bindAddressOf(url);
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(colon + 1)) };
+}
+
+/** IP addresses for a listen host: literal IPs as they are, names (localhost) resolved to all. */
+async function resolveListenAddresses(host: string): Promise<string[]> {
+  if (net.isIP(host) !== 0) return [host];
+  const found = await dns.promises.lookup(host, { all: true });
+  if (found.length === 0) throw new Error(`cannot resolve listen host ${host}`);
+  return found.map((entry) => entry.address);
+}
+
 /** The gRPC endpoint clients talk to: etcd's v3 API over h2c on every client URL. */
 export class ClientServer {
   private readonly server: Server;
   private readonly logger: Logger;
   private readonly boundPorts: number[] = [];
   private readonly openStreams = new OpenStreams();
+  private readonly injector: ConnectionInjector;
+  private readonly listeners: net.Server[] = [];
+  /** Accepted client sockets, cut by a forced close. */
+  private readonly sockets = new Set<net.Socket>();
   private closed = false;
 
   constructor(member: MemberPort, logger: Logger, options: Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> = {}) {
@@ -51,6 +74,7 @@ export class ClientServer {
     for (const service of createGrpcServices(member, this.logger, { ...options, openStreams: this.openStreams })) {
       this.server.addService(service.definition, service.implementation);
     }
+    this.injector = this.server.createConnectionInjector(ServerCredentials.createInsecure());
   }
 
   /** The ports bound by listen(), in URL order (useful with port 0). */
@@ -58,16 +82,48 @@ export class ClientServer {
     return this.boundPorts.slice();
   }
 
+  /**
+   * Binds every client URL. We own the TCP listeners (rather than grpc-js' bindAsync) so each
+   * connection goes through AuthorityFixupStream before grpc-js sees it: grpc-go clients dialled
+   * with `http://host:port` send that as :authority, which nghttp2 would reject.
+   */
   async listen(urls: string[]): Promise<void> {
     if (this.closed) throw new Error('ClientServer is closed');
     for (const url of urls) {
-      const address = bindAddressOf(url);
-      const port = await new Promise<number>((resolve, reject) => {
-        this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, boundPort) => (err ? reject(err) : resolve(boundPort)));
-      });
+      const { host, port: requestedPort } = listenTargetOf(url);
+      const addresses = await resolveListenAddresses(host);
+      // Like grpc-js: port 0 picks a port on the first address and reuses it for the others.
+      let port = requestedPort;
+      for (const address of addresses) port = await this.listenOn(address, port);
       this.boundPorts.push(port);
       this.logger.info({ url, port }, 'serving client requests');
     }
+  }
+
+  private listenOn(address: string, port: number): Promise<number> {
+    const listener = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    return new Promise<number>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: address, port }, () => {
+        listener.off('error', reject);
+        listener.on('error', (error) => this.logger.error({ err: error, address }, 'client listener failed'));
+        this.listeners.push(listener);
+        resolve((listener.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    // Errors are reported to grpc-js through the wrapper; this only keeps a reset from being
+    // an unhandled 'error' event before the wrapper is attached.
+    socket.on('error', () => undefined);
+    this.injector.injectConnection(new AuthorityFixupStream(socket));
   }
 
   /**
@@ -78,16 +134,21 @@ export class ClientServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const listener of this.listeners) listener.close();
     const shutdown = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.openStreams.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn('graceful shutdown timed out; forcing');
         this.server.forceShutdown();
+        for (const socket of this.sockets) socket.destroy();
         resolve();
       }, GRACEFUL_CLOSE_MS);
       void shutdown.then(() => {
         clearTimeout(timer);
+        // Sessions are closed; a socket still open here has nothing left to say (end() still
+        // flushes what the session wrote last, e.g. its GOAWAY).
+        for (const socket of this.sockets) socket.end();
         resolve();
       });
     });

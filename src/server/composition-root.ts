@@ -128,7 +128,11 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
     singleton<PeerTransport>((c) => {
       const member = c.resolve<Member>(Tokens.Member);
       const handler = new MemberPeerHandler(member);
-      return new GrpcPeerTransport(member.id, member.membership.clusterId, handler, c.resolve<Logger>(Tokens.Logger));
+      const storage = c.resolve<OpenedStorage>(Tokens.Storage);
+      // Received snapshots land beside the data, so keeping one is a rename, not a copy.
+      return new GrpcPeerTransport(member.id, member.membership.clusterId, handler, c.resolve<Logger>(Tokens.Logger), {
+        snapshotDirectory: storage.snapDir,
+      });
     }),
   );
   scope.register(

@@ -407,6 +407,14 @@ export class Member {
       });
   }
 
+  /** Peers refused this member as removed. */
+  stopBecauseRemoved(): void {
+    if (this.removedFromCluster) return;
+    this.logger.warn('peers say this member was removed from the cluster; stopping');
+    this.removedFromCluster = true;
+    this.onRemoved?.();
+  }
+
   private peerAddresses(): PeerAddress[] {
     return this.membership.peers().map((m) => ({ id: m.id, peerUrls: m.peerUrls }));
   }

@@ -36,6 +36,7 @@ export function decodeMembers(bytes: Uint8Array): MemberInfo[] {
 /** The members this process knows, in id order (etcdctl prints them as given). */
 export class Membership {
   private readonly members = new Map<bigint, MemberInfo>();
+  private readonly removedIds = new Set<bigint>();
 
   constructor(
     readonly clusterId: bigint,
@@ -59,6 +60,12 @@ export class Membership {
 
   remove(id: bigint): void {
     this.members.delete(id);
+    this.removedIds.add(id);
+  }
+
+  /** Whether `id` was removed from the cluster while this process ran (its traffic is refused). */
+  wasRemoved(id: bigint): boolean {
+    return this.removedIds.has(id);
   }
 
   replaceAll(members: readonly MemberInfo[]): void {

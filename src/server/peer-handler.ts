@@ -2,10 +2,11 @@ import { Errors } from '../errors';
 import type { Message, NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { PeerHandler } from '../transport/types';
+import type { PeerRemovalHooks } from '../transport';
 import type { Member } from './member';
 
 /** Peer traffic, handed from the transport to the member. */
-export class MemberPeerHandler implements PeerHandler {
+export class MemberPeerHandler implements PeerHandler, PeerRemovalHooks {
   constructor(private readonly member: Member) {}
 
   onRaftMessage(message: Message): void {
@@ -28,6 +29,15 @@ export class MemberPeerHandler implements PeerHandler {
   async leaseKeepAlive(leaseId: bigint): Promise<bigint> {
     if (!this.member.isLeader()) throw Errors.notLeader();
     return this.member.renewOnLeader(leaseId);
+  }
+
+  isMemberRemoved(peer: NodeId): boolean {
+    return this.member.membership.wasRemoved(peer);
+  }
+
+  /** A peer refused us as a removed member: stop, as etcd does. */
+  onRemovedFromCluster(): void {
+    this.member.stopBecauseRemoved();
   }
 
   clusterInfo(): { clusterId: bigint; members: MemberInfo[] } {

@@ -23,6 +23,17 @@ import type { PeerHandler } from './types';
 const MAX_WARNED_REFUSALS = 256;
 
 /**
+ * A handler failure as a call status: an error carrying a gRPC code (EtcdError, e.g. "not
+ * leader") keeps it, so the forwarding member can answer its client with the same error.
+ */
+function errorStatus(err: unknown): { code: GrpcStatus; details: string } {
+  const details = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code <= 16) return { code, details };
+  return { code: GrpcStatus.UNAVAILABLE, details };
+}
+
+/**
  * The receiving half of the transport: latchkeyraftpb.Peer on --listen-peer-urls. It checks
  * every caller's cluster and target ids, hands Raft messages to the member in stream
  * order, and writes incoming snapshots to temp files.
@@ -105,7 +116,7 @@ export class PeerServer {
     }
     if (this.refuseIfRemoved(identity.from, call)) return;
     this.streams.add(call);
-    this.logger.debug({ from: identity.from.toString() }, 'peer stream accepted');
+    this.logger.debug({ from: identity.from.toString(16) }, 'peer stream accepted');
     call.write(EMPTY_MESSAGE);
     call.on('data', (bytes: Buffer) => this.onEnvelope(identity.from, bytes, call));
     call.on('end', () => call.end());
@@ -132,7 +143,8 @@ export class PeerServer {
       messages = decodeRaftEnvelope(bytes);
     } catch (err) {
       const details = `latchkey: undecodable raft envelope: ${err instanceof Error ? err.message : String(err)}`;
-      this.logger.warn({ from: from.toString(), details }, 'closing a peer stream');
+      this.logger.warn({ from: from.toString(16), details }, 'closing a peer stream');
+      this.streams.delete(call);
       call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details });
       return;
     }
@@ -150,7 +162,7 @@ export class PeerServer {
     else if (message.type === MessageType.Snap) problem = 'MsgSnap on the stream (snapshots use the pipeline)';
     else if (isLocalMessage(message.type)) problem = 'local message type';
     if (problem === undefined) return true;
-    this.logger.warn({ from: from.toString(), type: messageTypeName(message.type), problem }, 'dropped a peer message');
+    this.logger.warn({ from: from.toString(16), type: messageTypeName(message.type), problem }, 'dropped a peer message');
     return false;
   }
 
@@ -187,7 +199,7 @@ export class PeerServer {
     }
     this.handler.leaseKeepAlive(leaseId).then(
       (ttl) => callback(null, encodeSingleUint64(ttl)),
-      (err: unknown) => callback({ code: GrpcStatus.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => callback(errorStatus(err)),
     );
   }
 
@@ -196,7 +208,7 @@ export class PeerServer {
     try {
       callback(null, encodeClusterInfo(this.handler.clusterInfo()));
     } catch (err) {
-      callback({ code: GrpcStatus.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) });
+      callback(errorStatus(err));
     }
   }
 }

@@ -118,14 +118,14 @@ export class SnapshotReception {
       await this.handler.onSnapshot(this.message, filePath);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      this.logger.warn({ from: this.message.from.toString(), err: reason }, 'member refused a received snapshot');
+      this.logger.warn({ from: this.message.from.toString(16), err: reason }, 'member refused a received snapshot');
       removeQuietly(filePath);
       this.fail(GrpcStatus.INTERNAL, `latchkey: snapshot not applied: ${reason}`);
       return;
     }
     if (this.settled) return;
     this.settled = true;
-    this.logger.info({ from: this.message.from.toString(), index: this.message.snapshot!.metadata.index.toString(), bytes: this.receivedBytes.toString() }, 'snapshot received');
+    this.logger.info({ from: this.message.from.toString(16), index: this.message.snapshot!.metadata.index.toString(), bytes: this.receivedBytes.toString() }, 'snapshot received');
     this.callback(null, encodeSingleUint64(this.receivedBytes));
   }
 

@@ -16,6 +16,7 @@ import {
   encodeConfChange,
   EntryType,
   MemoryStorage,
+  MessageType,
   RawNode,
   type ConfChangeTypeValue,
   type ConfState,
@@ -189,11 +190,11 @@ export class SimNode {
       this.storage.append(rd.entries);
       this.observer.onAppend(this, rd.entries);
     }
-    const messages = rd.messages;
-    const confChanged = this.applyCommitted(rd.committedEntries);
+    const messages = rd.messages.map((m) => (m.type === MessageType.Snap ? { ...m, snapshot: this.freshSnapshot() } : m));
+    this.applyCommitted(rd.committedEntries);
     for (const rs of rd.readStates) this.observer.onReadState(this, rs);
     this.raw.advance(rd);
-    this.maybeSnapshot(confChanged);
+    this.maybeSnapshot();
     return messages;
   }
 
@@ -204,9 +205,21 @@ export class SimNode {
     this.confState = copyConfState(snapshot.metadata.confState);
   }
 
+  /**
+   * Like the member's sendSnapshot: a follower is sent the current state (applied index,
+   * current configuration, state machine image) rather than the last stored snapshot, so a
+   * member added since that snapshot finds itself in the configuration.
+   */
+  private freshSnapshot(): Snapshot {
+    const index = this.raftApplied;
+    return {
+      metadata: { index, term: this.storage.term(index), confState: copyConfState(this.confState) },
+      data: this.sm.encode(),
+    };
+  }
+
   /** The member's apply: conf changes always reach Raft; the state machine skips what it holds. */
-  private applyCommitted(entries: readonly Entry[]): boolean {
-    let confChanged = false;
+  private applyCommitted(entries: readonly Entry[]): void {
     for (const entry of entries) {
       if (entry.index !== this.raftApplied + 1n) {
         throw new Error(`node ${this.id}: committed entry ${entry.index} does not follow applied ${this.raftApplied}`);
@@ -214,13 +227,11 @@ export class SimNode {
       if (entry.type === EntryType.ConfChange) {
         const cc = decodeConfChange(entry.data);
         this.confState = this.raw.applyConfChange(cc);
-        confChanged = true;
         this.observer.onConfChangeApplied(this, cc.type, cc.nodeId);
       }
       if (this.sm.apply(entry)) this.observer.onApply(this, entry, this.sm);
       this.raftApplied = entry.index;
     }
-    return confChanged;
   }
 
   /** The state machine's volatile applies become durable (LMDB commit reaching disk). */
@@ -228,14 +239,10 @@ export class SimNode {
     this.disk.stateMachine = this.sm.image();
   }
 
-  /**
-   * Every snapshotCount applied entries (and after a conf change, so that a snapshot sent
-   * to a new member includes it): flush, record the snapshot durably, trim the log.
-   */
-  private maybeSnapshot(force: boolean): void {
+  /** Every snapshotCount applied entries (member's maybeSnapshot): flush, record the snapshot durably, trim the log. */
+  private maybeSnapshot(): void {
     const index = this.raftApplied;
-    if (index <= this.snapshotIndex) return;
-    if (!force && index - this.snapshotIndex < BigInt(this.options.snapshotCount)) return;
+    if (index - this.snapshotIndex < BigInt(this.options.snapshotCount)) return;
     this.flushStateMachine();
     const snapshot = this.storage.createSnapshot(index, this.confState, this.sm.encode());
     this.disk.append({ kind: 'snapshot', snapshot, resetLog: false });

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { Errors } from '../../src/errors';
 import { encodeRaftEnvelope } from '../../src/transport';
 import { identityMetadata } from '../../src/transport/peer-metadata';
 import { PeerMethod, passBuffer } from '../../src/transport/peer-service';
@@ -8,10 +9,14 @@ import { freePorts } from '../support/ports';
 import { closeAll, heartbeat, makeMember, startMembers, type TestMember } from './harness';
 
 /** Opens a raw Peer/Stream with the given identity and reports how the receiver ends it. */
-function rawStreamStatus(address: string, identity: { clusterId: bigint; from: bigint; to: bigint }): Promise<{ code: number; details: string }> {
+function rawStreamStatus(
+  address: string,
+  identity: { clusterId: bigint; from: bigint; to: bigint },
+  frame: Buffer = encodeRaftEnvelope([heartbeat(identity.from, identity.to)]),
+): Promise<{ code: number; details: string }> {
   const client = new Client(address, credentials.createInsecure());
   const call = client.makeBidiStreamRequest(PeerMethod.Stream, passBuffer, passBuffer, identityMetadata(identity));
-  call.write(encodeRaftEnvelope([heartbeat(identity.from, identity.to)]));
+  call.write(frame);
   return new Promise((resolve) => {
     call.on('data', () => undefined);
     call.on('error', () => undefined);
@@ -61,6 +66,20 @@ describe('peer identity', () => {
       });
       client.close();
       assert.equal(code, GrpcStatus.INVALID_ARGUMENT);
+      assert.deepEqual(a.handler.messages, []);
+    } finally {
+      await closeAll(members);
+    }
+  });
+
+  test('a stream carrying an undecodable frame is closed', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [a] = members as [TestMember, TestMember];
+      const garbage = Buffer.from([0x0a, 0x05, 0x08, 0xff]); // a Message that claims 5 bytes and has 2
+      const status = await rawStreamStatus(a.url.replace('http://', ''), { clusterId: 0x1234n, from: 2n, to: 1n }, garbage);
+      assert.equal(status.code, GrpcStatus.INVALID_ARGUMENT);
+      assert.match(status.details, /undecodable/);
       assert.deepEqual(a.handler.messages, []);
     } finally {
       await closeAll(members);
@@ -135,9 +154,20 @@ describe('unary peer calls', () => {
     try {
       const [follower, leader] = members as [TestMember, TestMember];
       leader.handler.leaseKeepAlive = async () => {
-        throw new Error('not leader');
+        throw new Error('lessor exploded');
       };
-      await assert.rejects(follower.transport.forwardLeaseKeepAlive(2n, 1n, AbortSignal.timeout(5_000)), /not leader/);
+      await assert.rejects(
+        follower.transport.forwardLeaseKeepAlive(2n, 1n, AbortSignal.timeout(5_000)),
+        (err: Error & { code?: number }) => err.code === GrpcStatus.UNAVAILABLE && /lessor exploded/.test(err.message),
+      );
+      leader.handler.leaseKeepAlive = async () => {
+        throw Errors.notLeader();
+      };
+      await assert.rejects(
+        follower.transport.forwardLeaseKeepAlive(2n, 1n, AbortSignal.timeout(5_000)),
+        (err: Error & { code?: number }) => err.code === GrpcStatus.FAILED_PRECONDITION && err.message === 'etcdserver: not leader',
+        'an etcd error keeps its code and text across the forward',
+      );
       await assert.rejects(follower.transport.forwardLeaseKeepAlive(9n, 1n, AbortSignal.timeout(5_000)), /unreachable/);
 
       leader.handler.leaseKeepAlive = () => new Promise(() => undefined);

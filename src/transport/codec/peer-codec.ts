@@ -74,8 +74,8 @@ function readTrailer(reader: WireReader): SnapshotChunk {
   let sha256: Uint8Array = new Uint8Array(0);
   let length = 0n;
   readFields(reader, (field, wireType) => {
-    if (field === 1) (expectWireType(wireType, DELIMITED, 'trailer.sha256'), (sha256 = reader.bytesCopy()));
-    else if (field === 2) (expectWireType(wireType, VARINT, 'trailer.length'), (length = reader.uint64()));
+    if (field === 1) sha256 = reader.expect(wireType, DELIMITED, 'trailer.sha256').bytesCopy();
+    else if (field === 2) length = reader.expect(wireType, VARINT, 'trailer.length').uint64();
     else return false;
     return true;
   });
@@ -138,11 +138,11 @@ function writeMember(writer: WireWriter, member: MemberInfo): void {
   assertUint64(member.id, 'member.id');
   writer.tag(2, DELIMITED);
   writer.varint32(memberSize(member));
-  if (member.id !== 0n) (writer.tag(1, VARINT), writer.uint64(member.id));
+  if (member.id !== 0n) writer.tag(1, VARINT).uint64(member.id);
   if (member.name !== '') writeString(writer, 2, member.name);
   for (const url of member.peerUrls) writeString(writer, 3, url);
   for (const url of member.clientUrls) writeString(writer, 4, url);
-  if (member.isLearner) (writer.tag(5, VARINT), writer.varint32(1));
+  if (member.isLearner) writer.tag(5, VARINT).varint32(1);
 }
 
 export function encodeClusterInfo(info: ClusterInfo): Buffer {
@@ -150,7 +150,7 @@ export function encodeClusterInfo(info: ClusterInfo): Buffer {
   let size = info.clusterId === 0n ? 0 : tagSize(1) + uint64Size(info.clusterId);
   for (const member of info.members) size += delimitedSize(2, memberSize(member));
   const writer = new WireWriter(Buffer.allocUnsafe(size));
-  if (info.clusterId !== 0n) (writer.tag(1, VARINT), writer.uint64(info.clusterId));
+  if (info.clusterId !== 0n) writer.tag(1, VARINT).uint64(info.clusterId);
   for (const member of info.members) writeMember(writer, member);
   return writer.finish();
 }
@@ -158,11 +158,11 @@ export function encodeClusterInfo(info: ClusterInfo): Buffer {
 function readMember(reader: WireReader): MemberInfo {
   const member: MemberInfo = { id: 0n, name: '', peerUrls: [], clientUrls: [], isLearner: false };
   readFields(reader, (field, wireType) => {
-    if (field === 1) (expectWireType(wireType, VARINT, 'member.id'), (member.id = reader.uint64()));
-    else if (field === 2) (expectWireType(wireType, DELIMITED, 'member.name'), (member.name = reader.string()));
-    else if (field === 3) (expectWireType(wireType, DELIMITED, 'member.peer_urls'), member.peerUrls.push(reader.string()));
-    else if (field === 4) (expectWireType(wireType, DELIMITED, 'member.client_urls'), member.clientUrls.push(reader.string()));
-    else if (field === 5) (expectWireType(wireType, VARINT, 'member.is_learner'), (member.isLearner = reader.bool()));
+    if (field === 1) member.id = reader.expect(wireType, VARINT, 'member.id').uint64();
+    else if (field === 2) member.name = reader.expect(wireType, DELIMITED, 'member.name').string();
+    else if (field === 3) member.peerUrls.push(reader.expect(wireType, DELIMITED, 'member.peer_urls').string());
+    else if (field === 4) member.clientUrls.push(reader.expect(wireType, DELIMITED, 'member.client_urls').string());
+    else if (field === 5) member.isLearner = reader.expect(wireType, VARINT, 'member.is_learner').bool();
     else return false;
     return true;
   });
@@ -173,8 +173,8 @@ export function decodeClusterInfo(bytes: Uint8Array): ClusterInfo {
   const reader = new WireReader(bytes);
   const info: ClusterInfo = { clusterId: 0n, members: [] };
   readFields(reader, (field, wireType) => {
-    if (field === 1) (expectWireType(wireType, VARINT, 'cluster_id'), (info.clusterId = reader.uint64()));
-    else if (field === 2) (expectWireType(wireType, DELIMITED, 'members'), info.members.push(readMember(reader.nested())));
+    if (field === 1) info.clusterId = reader.expect(wireType, VARINT, 'cluster_id').uint64();
+    else if (field === 2) info.members.push(readMember(reader.expect(wireType, DELIMITED, 'members').nested()));
     else return false;
     return true;
   });

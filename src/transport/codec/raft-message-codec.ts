@@ -180,10 +180,10 @@ export function encodeRaftEnvelope(messages: readonly Message[]): Buffer {
 function readEntry(reader: WireReader): Entry {
   const entry: Entry = { term: 0n, index: 0n, type: EntryType.Normal, data: EMPTY_BYTES };
   readFields(reader, (field, wireType) => {
-    if (field === 1) (expectWireType(wireType, VARINT, 'entry.term'), (entry.term = reader.uint64()));
-    else if (field === 2) (expectWireType(wireType, VARINT, 'entry.index'), (entry.index = reader.uint64()));
-    else if (field === 3) (expectWireType(wireType, VARINT, 'entry.type'), (entry.type = entryType(reader.varint32())));
-    else if (field === 4) (expectWireType(wireType, DELIMITED, 'entry.data'), (entry.data = reader.bytesCopy()));
+    if (field === 1) entry.term = reader.expect(wireType, VARINT, 'entry.term').uint64();
+    else if (field === 2) entry.index = reader.expect(wireType, VARINT, 'entry.index').uint64();
+    else if (field === 3) entry.type = entryType(reader.expect(wireType, VARINT, 'entry.type').varint32());
+    else if (field === 4) entry.data = reader.expect(wireType, DELIMITED, 'entry.data').bytesCopy();
     else return false;
     return true;
   });
@@ -225,14 +225,14 @@ function readConfState(reader: WireReader): ConfState {
 function readSnapshot(reader: WireReader): Snapshot {
   const snapshot: Snapshot = { data: EMPTY_BYTES, metadata: { index: 0n, term: 0n, confState: { voters: [], learners: [] } } };
   readFields(reader, (field, wireType) => {
-    if (field === 1) (expectWireType(wireType, DELIMITED, 'snapshot.data'), (snapshot.data = reader.bytesCopy()));
+    if (field === 1) snapshot.data = reader.expect(wireType, DELIMITED, 'snapshot.data').bytesCopy();
     else if (field === 2) {
       expectWireType(wireType, DELIMITED, 'snapshot.metadata');
       const metadata = reader.nested();
       readFields(metadata, (mField, mWireType) => {
-        if (mField === 1) (expectWireType(mWireType, DELIMITED, 'conf_state'), (snapshot.metadata.confState = readConfState(metadata.nested())));
-        else if (mField === 2) (expectWireType(mWireType, VARINT, 'snapshot.index'), (snapshot.metadata.index = metadata.uint64()));
-        else if (mField === 3) (expectWireType(mWireType, VARINT, 'snapshot.term'), (snapshot.metadata.term = metadata.uint64()));
+        if (mField === 1) snapshot.metadata.confState = readConfState(metadata.expect(mWireType, DELIMITED, 'conf_state').nested());
+        else if (mField === 2) snapshot.metadata.index = metadata.expect(mWireType, VARINT, 'snapshot.index').uint64();
+        else if (mField === 3) snapshot.metadata.term = metadata.expect(mWireType, VARINT, 'snapshot.term').uint64();
         else return false;
         return true;
       });

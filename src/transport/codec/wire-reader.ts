@@ -18,6 +18,12 @@ export class WireReader {
     readonly end = buf.length,
   ) {}
 
+  /** Asserts a field's wire type before reading it: `entry.term = reader.expect(wt, VARINT, 'term').uint64()`. */
+  expect(actual: number, expected: number, field: string): this {
+    expectWireType(actual, expected, field);
+    return this;
+  }
+
   get done(): boolean {
     return this.pos >= this.end;
   }

@@ -44,8 +44,10 @@ export class WireWriter {
 
   constructor(readonly buf: Buffer) {}
 
-  tag(field: number, wireType: number): void {
+  /** Returns this, so a field reads as one chain: `writer.tag(1, VARINT).uint64(id)`. */
+  tag(field: number, wireType: number): this {
     this.varint32((field << 3) | wireType);
+    return this;
   }
 
   varint32(value: number): void {
