@@ -92,9 +92,21 @@ export class ClientServer {
     for (const url of urls) {
       const { host, port: requestedPort } = listenTargetOf(url);
       const addresses = await resolveListenAddresses(host);
-      // Like grpc-js: port 0 picks a port on the first address and reuses it for the others.
+      // Like grpc-js' bindAsync: port 0 picks a port on the first address that binds and
+      // reuses it for the others; the URL is served if at least one address binds.
       let port = requestedPort;
-      for (const address of addresses) port = await this.listenOn(address, port);
+      let bound = 0;
+      let firstError: unknown;
+      for (const address of addresses) {
+        try {
+          port = await this.listenOn(address, port);
+          bound++;
+        } catch (error) {
+          firstError ??= error;
+          this.logger.warn({ err: error, url, address }, 'cannot listen on a client URL address');
+        }
+      }
+      if (bound === 0) throw firstError;
       this.boundPorts.push(port);
       this.logger.info({ url, port }, 'serving client requests');
     }
@@ -108,6 +120,8 @@ export class ClientServer {
         listener.off('error', reject);
         listener.on('error', (error) => this.logger.error({ err: error, address }, 'client listener failed'));
         this.listeners.push(listener);
+        // close() ran while we were binding: it did not see this listener.
+        if (this.closed) listener.close();
         resolve((listener.address() as net.AddressInfo).port);
       });
     });

@@ -288,6 +288,12 @@ describe('etcdctl 3.4 dialling http:// endpoints', { skip: skipUnlessBinaries('e
     assert.match(hash, new RegExp(`^${url.replace(/[.]/g, '\\.')}, \\d+\\n$`));
   });
 
+  test('lock runs several calls on one connection (later HEADERS index the fixed authority)', async () => {
+    // Lease grant, txn, range, watch and revoke share one HTTP/2 connection: if the HPACK
+    // dynamic tables of etcdctl and nghttp2 drifted apart, a later call would fail.
+    assert.equal(await etcdctlOk(url, ['lock', 'authority-lock', 'echo', 'held-the-lock']), 'held-the-lock\n');
+  });
+
   test('watch sees a put made afterwards', async () => {
     const watch = new EtcdctlSession(url, ['watch', 'authority-watched']);
     try {
