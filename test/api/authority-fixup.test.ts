@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthorityFixupParser, CLIENT_PREFACE_BYTES, rewriteHeadersFrame } from '../../src/api/authority-fixup';
+import * as net from 'node:net';
+import { once } from 'node:events';
+import { AuthorityFixupParser, AuthorityFixupStream, CLIENT_PREFACE_BYTES, rewriteHeadersFrame } from '../../src/api/authority-fixup';
 import { encodeInteger, rewriteAuthorityInBlock, sanitizeAuthority } from '../../src/api/hpack-authority';
 import { huffmanDecode, HuffmanDecodeError, huffmanEncode } from '../../src/api/hpack-huffman';
 import { EtcdctlSession, etcdctlOk } from '../support/etcdctl';
@@ -251,6 +253,58 @@ describe('HTTP/2 frame tracking', () => {
     assert.deepEqual(rewritten, frame(0x1, END_HEADERS | PADDED | PRIORITY, 1, headersPayload(fixedBlock, 3, true)));
     // Padding longer than the payload: malformed, forwarded as it is.
     assert.equal(rewriteHeadersFrame(hex('000001 01 0c 00000001'), hex('09')), undefined);
+  });
+});
+
+describe('AuthorityFixupStream over a real socket', () => {
+  /** A TCP server that echoes what its wrapped connections read (i.e. the fixed bytes). */
+  async function echoServer(): Promise<{ port: number; wrapped: AuthorityFixupStream[]; close(): void }> {
+    const wrapped: AuthorityFixupStream[] = [];
+    const server = net.createServer((socket) => {
+      const stream = new AuthorityFixupStream(socket);
+      wrapped.push(stream);
+      stream.pipe(stream);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { port: (server.address() as net.AddressInfo).port, wrapped, close: () => server.close() };
+  }
+
+  test('several MiB through both directions with backpressure; the client end ends the connection', async () => {
+    const { input, expected } = sampleStreams();
+    const bulk = Array.from({ length: 300 }, (_, i) => frame(0x0, 0, 1, Buffer.alloc(16384, i & 0xff)));
+    const server = await echoServer();
+    try {
+      const client = net.connect(server.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      client.on('data', (chunk: Buffer) => received.push(chunk));
+      const ended = once(client, 'end');
+      for (const piece of [input, ...bulk]) if (!client.write(piece)) await once(client, 'drain');
+      client.end();
+      await ended;
+      assert.deepEqual(Buffer.concat(received), Buffer.concat([expected, ...bulk]));
+      assert.equal(server.wrapped[0]!.rewrittenFrames, 2);
+      assert.equal(server.wrapped[0]!.remotePort, client.localPort);
+      await once(client, 'close');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('destroying the stream closes the client connection', async () => {
+    const server = await echoServer();
+    try {
+      const client = net.connect(server.port, '127.0.0.1');
+      client.on('error', () => undefined);
+      client.write(PREFACE);
+      await once(client, 'data'); // echoed: the server side is attached
+      const closed = once(client, 'close');
+      server.wrapped[0]!.destroy();
+      await closed;
+      assert.equal(server.wrapped[0]!.socket.destroyed, true);
+    } finally {
+      server.close();
+    }
   });
 });
 
