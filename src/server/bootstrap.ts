@@ -73,6 +73,8 @@ export type ClusterDiscovery = (peerUrls: string[]) => Promise<{ clusterId: bigi
 export async function openStorage(config: MemberConfig, logger: Logger, discover?: ClusterDiscovery): Promise<OpenedStorage> {
   const layout = storageLayout(config.dataDir);
   fs.mkdirSync(layout.memberDir, { recursive: true, mode: 0o700 });
+  // Received snapshots are written straight into the snap dir, so it must exist first.
+  fs.mkdirSync(layout.snapDir, { recursive: true, mode: 0o700 });
   const store = MvccStore.open(layout.dbDir, { logger: logger.child({ component: 'mvcc' }), maxTxnOps: config.maxTxnOps });
   const snapshotter = new Snapshotter(layout.snapDir, logger.child({ component: 'snap' }));
   const walOptions = { segmentBytes: config.walSegmentBytes, logger: logger.child({ component: 'wal' }) };
