@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, fencedPut, Mutex, Session, WatchEvent } from '../../clients/typescript/src';
+import { Client, fencedPut, Mutex, Session, UnavailableError, WatchEvent } from '../../clients/typescript/src';
 import { Clients, stableLeader, TIMING_ARGS } from '../cluster/harness';
 import { ServerProcess, startCluster, stopAll } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
@@ -43,7 +43,17 @@ for (const kind of clientTargets()) {
 
       statusClients.forget(first!);
       await first!.kill9();
-      await client.kv.put('cl/2', 'after');
+      // A write already queued on the dead connection fails with UNAVAILABLE ("Connection
+      // dropped") and is not retried by the client, since it might have been applied; the
+      // application retries it, as it would against etcd's own client.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.kv.put('cl/2', 'after');
+          break;
+        } catch (err) {
+          if (!(err instanceof UnavailableError) || attempt >= 2) throw err;
+        }
+      }
       assert.equal((await client.kv.get('cl/2'))?.value.toString(), 'after');
       await waitFor(async () => seen.length === 2, 15_000);
       assert.deepEqual(seen, ['cl/1', 'cl/2']);
