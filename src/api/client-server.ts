@@ -1,7 +1,11 @@
 import { Server, ServerCredentials, type ChannelOptions, type ConnectionInjector } from '@grpc/grpc-js';
 import * as dns from 'node:dns';
+import * as http from 'node:http';
 import * as net from 'node:net';
+import { Gateway } from '../gateway/gateway';
+import { httpFront } from '../gateway/http-front';
 import type { Logger } from '../log';
+import { handledCounterInterceptor, type MetricsRegistry } from '../metrics';
 import { AuthorityFixupStream } from './authority-fixup';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
@@ -56,7 +60,24 @@ async function resolveListenAddresses(host: string): Promise<string[]> {
   return found.map((entry) => entry.address);
 }
 
-/** The gRPC endpoint clients talk to: etcd's v3 API over h2c on every client URL. */
+/** The HTTP/2 client preface: a connection starting with it is gRPC, anything else HTTP/1.1. */
+export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Whether `head` (the first bytes of a connection) can still be, or is, the HTTP/2 preface. */
+function matchesPrefacePrefix(head: Buffer): boolean {
+  const n = Math.min(head.length, HTTP2_PREFACE.length);
+  return head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+}
+
+export interface ClientServerOptions extends Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> {
+  /** Counts RPCs and serves /metrics on the client port. */
+  metrics?: MetricsRegistry;
+}
+
+/**
+ * The endpoint clients talk to on every client URL: etcd's v3 API over h2c (gRPC), and on
+ * the same port HTTP/1.1 for the JSON gateway, /health, /version and /metrics (like etcd's cmux).
+ */
 export class ClientServer {
   private readonly server: Server;
   private readonly logger: Logger;
@@ -66,15 +87,53 @@ export class ClientServer {
   private readonly listeners: net.Server[] = [];
   /** Accepted client sockets, cut by a forced close. */
   private readonly sockets = new Set<net.Socket>();
+  private readonly httpServer: http.Server;
+  /** --listen-metrics-urls listeners: /metrics and /health only. */
+  private readonly metricsServers: http.Server[] = [];
+  private readonly metricsFront: http.RequestListener;
   private closed = false;
 
-  constructor(member: MemberPort, logger: Logger, options: Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> = {}) {
+  constructor(member: MemberPort, logger: Logger, options: ClientServerOptions = {}) {
     this.logger = logger.child({ component: 'client-server' });
-    this.server = new Server(serverOptions(maxReceiveBytes(member)));
-    for (const service of createGrpcServices(member, this.logger, { ...options, openStreams: this.openStreams })) {
+    const { metrics } = options;
+    const report = metrics === undefined ? undefined : metrics.rpcHandled.bind(metrics);
+    this.server = new Server({
+      ...serverOptions(maxReceiveBytes(member)),
+      ...(report === undefined ? {} : { interceptors: [handledCounterInterceptor(report)] }),
+    });
+    const services = createGrpcServices(member, this.logger, { watchMaxBufferedBytes: options.watchMaxBufferedBytes, openStreams: this.openStreams });
+    for (const service of services) {
       this.server.addService(service.definition, service.implementation);
     }
     this.injector = this.server.createConnectionInjector(ServerCredentials.createInsecure());
+    // JSON is bulkier than protobuf (base64 is 4/3): allow twice the gRPC receive limit.
+    const gateway = new Gateway(services, this.logger, {
+      maxBodyBytes: 2 * maxReceiveBytes(member),
+      ...(report === undefined ? {} : { onHandled: report }),
+    });
+    this.httpServer = http.createServer(httpFront({ member, logger: this.logger, gateway, ...(metrics === undefined ? {} : { metrics }) }));
+    this.httpServer.on('clientError', (_err, socket) => socket.destroy());
+    this.metricsFront = httpFront({ member, logger: this.logger, ...(metrics === undefined ? {} : { metrics }) });
+  }
+
+  /** Serves /metrics and /health on each URL (etcd's --listen-metrics-urls); returns the ports. */
+  async listenMetrics(urls: string[]): Promise<number[]> {
+    const ports: number[] = [];
+    for (const url of urls) {
+      const { host, port } = listenTargetOf(url);
+      const server = http.createServer(this.metricsFront);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.metricsServers.push(server);
+      ports.push((server.address() as net.AddressInfo).port);
+      this.logger.info({ url }, 'serving metrics');
+    }
+    return ports;
   }
 
   /** The ports bound by listen(), in URL order (useful with port 0). */
@@ -137,7 +196,34 @@ export class ClientServer {
     // Errors are reported to grpc-js through the wrapper; this only keeps a reset from being
     // an unhandled 'error' event before the wrapper is attached.
     socket.on('error', () => undefined);
-    this.injector.injectConnection(new AuthorityFixupStream(socket));
+    this.sniff(socket);
+  }
+
+  /**
+   * Reads until the first bytes tell HTTP/2 (gRPC) from HTTP/1.1, puts them back with
+   * unshift() so no byte is lost, and hands the socket to grpc-js or the HTTP server.
+   */
+  private sniff(socket: net.Socket): void {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const couldBeHttp2 = matchesPrefacePrefix(head);
+      if (couldBeHttp2 && head.length < HTTP2_PREFACE.length) return;
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(head);
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      if (couldBeHttp2) {
+        this.injector.injectConnection(new AuthorityFixupStream(socket));
+      } else {
+        this.httpServer.emit('connection', socket);
+      }
+      socket.resume();
+    };
+    socket.on('data', onData);
   }
 
   /**
@@ -149,12 +235,18 @@ export class ClientServer {
     if (this.closed) return;
     this.closed = true;
     for (const listener of this.listeners) listener.close();
+    this.httpServer.closeIdleConnections();
+    for (const server of this.metricsServers) {
+      server.close();
+      server.closeAllConnections();
+    }
     const shutdown = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.openStreams.endAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn('graceful shutdown timed out; forcing');
         this.server.forceShutdown();
+        this.httpServer.closeAllConnections();
         for (const socket of this.sockets) socket.destroy();
         resolve();
       }, GRACEFUL_CLOSE_MS);

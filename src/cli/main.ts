@@ -4,6 +4,9 @@ import { addServeFlags, configFromOptions } from './serve-options';
 import { ConfigError } from '../server/config';
 import { runServe } from './serve';
 import { registerLocksCommand } from './locks';
+import { registerVerifyCommand } from './verify';
+import { registerBenchmarkCommand } from './benchmark';
+import { registerSnapshotCommand } from './snapshot';
 
 const VERSION = '0.1.0';
 
@@ -31,5 +34,8 @@ export function main(argv: string[]): void {
   );
 
   registerLocksCommand(program);
+  registerVerifyCommand(program);
+  registerBenchmarkCommand(program);
+  registerSnapshotCommand(program);
   program.parse(argv, { from: 'user' });
 }

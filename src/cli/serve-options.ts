@@ -6,6 +6,7 @@ import {
   parseUrlList,
   type MemberConfig,
 } from '../server/config';
+import type { MetricsListenConfig } from '../metrics';
 
 /** One etcd flag: its name, help text, and how its text becomes a config field. */
 interface FlagSpec {
@@ -25,6 +26,11 @@ const FLAGS: FlagSpec[] = [
   { flag: 'data-dir', help: 'path to the data directory (default "<name>.latchkey")', apply: (c, v) => { c.dataDir = v; } },
   { flag: 'listen-client-urls', help: 'URLs to listen on for client traffic', apply: (c, v) => { c.listenClientUrls = parseUrlList(v, '--listen-client-urls'); } },
   { flag: 'advertise-client-urls', help: 'client URLs advertised to the cluster', apply: (c, v) => { c.advertiseClientUrls = parseUrlList(v, '--advertise-client-urls'); } },
+  {
+    flag: 'listen-metrics-urls',
+    help: 'URLs to serve /metrics and /health on',
+    apply: (c, v) => { (c as MemberConfig & MetricsListenConfig).listenMetricsUrls = parseUrlList(v, '--listen-metrics-urls'); },
+  },
   { flag: 'listen-peer-urls', help: 'URLs to listen on for peer traffic', apply: (c, v) => { c.listenPeerUrls = parseUrlList(v, '--listen-peer-urls'); } },
   { flag: 'initial-advertise-peer-urls', help: "this member's peer URLs to advertise", apply: (c, v) => { c.initialAdvertisePeerUrls = parseUrlList(v, '--initial-advertise-peer-urls'); } },
   { flag: 'initial-cluster', help: 'initial cluster configuration for bootstrapping (name=url,...)', apply: (c, v) => { c.initialCluster = parseInitialCluster(v); } },
@@ -42,6 +48,22 @@ const FLAGS: FlagSpec[] = [
   { flag: 'heartbeat-interval', help: 'time (in milliseconds) of a heartbeat interval', apply: (c, v) => { c.heartbeatIntervalMs = integer('--heartbeat-interval', v, 1); } },
   { flag: 'election-timeout', help: 'time (in milliseconds) for an election to timeout', apply: (c, v) => { c.electionTimeoutMs = integer('--election-timeout', v, 1); } },
   { flag: 'quota-backend-bytes', help: 'raise alarms when backend size exceeds the given quota (0 = default 2 GiB)', apply: (c, v) => { const n = integer('--quota-backend-bytes', v, 0); c.quotaBackendBytes = n === 0 ? defaultConfig().quotaBackendBytes : n; } },
+  {
+    flag: 'auto-compaction-mode',
+    help: 'interpret auto-compaction-retention as periodic (a duration) or revision (a count)',
+    apply: (c, v) => {
+      if (v !== 'periodic' && v !== 'revision') throw new ConfigError(`--auto-compaction-mode: "${v}" is not periodic or revision`);
+      c.autoCompactionMode = v;
+    },
+  },
+  {
+    flag: 'auto-compaction-retention',
+    help: 'auto compaction retention: a duration or hours (periodic), revisions (revision); 0 disables',
+    apply: (c, v) => {
+      if (!/^(\d+|(\d+(\.\d+)?(ms|s|m|h))+)$/.test(v.trim())) throw new ConfigError(`--auto-compaction-retention: "${v}" is not a duration or a number`);
+      c.autoCompactionRetention = v.trim();
+    },
+  },
   { flag: 'max-request-bytes', help: 'maximum client request size in bytes the server will accept', apply: (c, v) => { c.maxRequestBytes = integer('--max-request-bytes', v, 1); } },
   { flag: 'max-txn-ops', help: 'maximum number of operations permitted in a transaction', apply: (c, v) => { c.maxTxnOps = integer('--max-txn-ops', v, 1); } },
   { flag: 'log-level', help: 'log level: debug, info, warn, error, panic, fatal', apply: (c, v) => { c.logLevel = v === 'panic' ? 'fatal' : v; } },

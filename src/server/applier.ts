@@ -6,6 +6,9 @@ import type { WriteOutcome } from '../storage/mvcc/types';
 import type { Proposal, RequestEnvelope } from './proposal';
 import { encodeMembers, type Membership } from './membership';
 import { MEMBERS_META } from './storage-layout';
+import { ActiveAlarms, ALARMS_META, decodeAlarms, encodeAlarms } from './alarms';
+import { growsDatabase } from './quota';
+import { AlarmAction, AlarmType, type AlarmMember } from '../api/member-port';
 
 export type ApplyValue = unknown;
 
@@ -45,6 +48,8 @@ export class Applier {
     private readonly membership: Membership,
     private readonly clockMs: () => number,
     private readonly logger: Logger,
+    /** Applied alarms (etcd's alarm store), loaded from LMDB meta; changed only by applied alarm requests. */
+    readonly alarms: ActiveAlarms = new ActiveAlarms(decodeAlarms(store.getMeta(ALARMS_META))),
   ) {}
 
   /** `alsoWrite` runs in the same LMDB transaction (membership records of applied conf changes). */
@@ -78,6 +83,8 @@ export class Applier {
 
   private dispatch(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult): { revision: bigint; value: ApplyValue } {
     const leaseExists = (id: bigint): boolean => this.lessor.has(id);
+    // etcd's capped applier: while NOSPACE is raised, nothing that grows the database applies.
+    if (this.alarms.has(AlarmType.NOSPACE) && growsDatabase(proposal)) throw Errors.noSpace();
     switch (proposal.kind) {
       case 'put': {
         const { result, outcome } = writer.put(proposal.put, leaseExists);
@@ -105,6 +112,8 @@ export class Applier {
         writer.putMeta(MEMBERS_META, encodeMembers(this.membership.list()));
         return { revision: writer.currentRevision(), value: null };
       }
+      case 'alarm':
+        return { revision: writer.currentRevision(), value: this.applyAlarm(writer, proposal) };
       case 'leaseGrant':
         return this.grant(writer, proposal.leaseId, proposal.ttlSeconds);
       case 'leaseRevoke':
@@ -119,6 +128,19 @@ export class Applier {
         return { revision: writer.currentRevision(), value: null };
       }
     }
+  }
+
+  /** Answers with the alarms this request changed, as etcd's AlarmResponse does. */
+  private applyAlarm(writer: StoreWriter, request: Extract<Proposal, { kind: 'alarm' }>): AlarmMember[] {
+    const { action, memberId, alarm } = request;
+    const changed =
+      action === AlarmAction.ACTIVATE ? this.alarms.activate(memberId, alarm)
+      : action === AlarmAction.DEACTIVATE ? this.alarms.deactivate(memberId, alarm)
+      : false;
+    if (!changed) return [];
+    writer.putMeta(ALARMS_META, encodeAlarms(this.alarms.list()));
+    this.logger.warn({ action: action === AlarmAction.ACTIVATE ? 'activate' : 'deactivate', memberId: memberId.toString(16), alarm }, 'alarm changed');
+    return [{ memberId, alarm }];
   }
 
   private grant(writer: StoreWriter, leaseId: bigint, ttlSeconds: bigint): { revision: bigint; value: ApplyValue } {

@@ -3,6 +3,7 @@ import { container, instanceCachingFactory, type DependencyContainer } from 'tsy
 import type { MemberPort } from '../api/member-port';
 import { ClientServer } from '../api';
 import type { Logger } from '../log';
+import { MetricsRegistry, type MetricsListenConfig } from '../metrics';
 import { WatchHub } from '../storage/mvcc/watch';
 import { openStorage, type ClusterDiscovery, type OpenedStorage } from './bootstrap';
 import { MemberPeerHandler } from './peer-handler';
@@ -16,6 +17,7 @@ import { LeaseService } from './lease-service';
 import { MaintenanceService } from './maintenance-service';
 import { Member, type Clock } from './member';
 import { WatchService } from './watch-service';
+import { AutoCompactor, parseAutoCompaction, type AutoCompactionPolicy } from './auto-compaction';
 
 /** Injection tokens: classes stay free of the container; only this file knows it. */
 const Tokens = {
@@ -137,7 +139,13 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
   );
   scope.register(
     Tokens.ClientServer,
-    singleton((c) => new ClientServer(c.resolve<MemberPort>(Tokens.MemberPort), c.resolve<Logger>(Tokens.Logger))),
+    singleton((c) => {
+      const metrics = new MetricsRegistry();
+      const port = c.resolve<MemberPort>(Tokens.MemberPort);
+      metrics.attachMember(port);
+      c.resolve<Member>(Tokens.Member).metrics = metrics;
+      return new ClientServer(port, c.resolve<Logger>(Tokens.Logger), { metrics });
+    }),
   );
 }
 
@@ -146,6 +154,8 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
  * client listener. The returned stop() is the graceful shutdown SIGTERM runs.
  */
 export async function buildMember(config: MemberConfig, logger: Logger, lifecycle: MemberLifecycle): Promise<RunningMember> {
+  // A bad retention must stop the start before anything is opened or listening.
+  const compactionPolicy = parseAutoCompaction(config.autoCompactionMode, config.autoCompactionRetention);
   const opened = await openStorage(config, logger, discoverCluster(logger));
   const scope = container.createChildContainer();
   register(scope, config, logger, opened);
@@ -161,7 +171,9 @@ export async function buildMember(config: MemberConfig, logger: Logger, lifecycl
   member.attachTransport(transport);
   member.start(lifecycle.onFatal, lifecycle.onRemoved);
   await server.listen(config.listenClientUrls);
+  await server.listenMetrics((config as MemberConfig & MetricsListenConfig).listenMetricsUrls ?? []);
   expiry.start();
+  const compactor = compactionPolicy === undefined ? undefined : startAutoCompaction(compactionPolicy, member, logger);
   void member.publishAttributes(config.name, config.advertiseClientUrls);
   logger.info({ clientUrls: config.listenClientUrls, peerUrls: config.listenPeerUrls, dataDir: config.dataDir }, 'serving');
 
@@ -172,6 +184,7 @@ export async function buildMember(config: MemberConfig, logger: Logger, lifecycl
       stopping ??= (async () => {
         await server.close();
         expiry.stop();
+        compactor?.stop();
         await member.stop();
         await transport.close();
         hub.close();
@@ -180,4 +193,22 @@ export async function buildMember(config: MemberConfig, logger: Logger, lifecycl
       return stopping;
     },
   };
+}
+
+/** --auto-compaction-*: the leader proposes Compact as the retention policy says (none when 0). */
+function startAutoCompaction(policy: AutoCompactionPolicy, member: Member, logger: Logger): AutoCompactor {
+  const compactor = new AutoCompactor(
+    {
+      isLeader: () => member.isLeader(),
+      currentRevision: () => member.store.currentRevision(),
+      compactedRevision: () => member.store.compactedRevision(),
+      compact: async (revision) => {
+        await member.propose({ kind: 'compaction', compaction: { revision, physical: false } }, { signal: AbortSignal.timeout(10_000), requireLeader: true });
+      },
+    },
+    policy,
+    logger.child({ component: 'compactor' }),
+  );
+  compactor.start(() => Date.now());
+  return compactor;
 }

@@ -23,6 +23,10 @@ export interface MemberConfig {
   logLevel: string;
   walSegmentBytes: number;
   watchProgressNotifyIntervalMs: number;
+  /** --auto-compaction-mode: periodic (retention is a duration or hours) or revision (a count). */
+  autoCompactionMode: 'periodic' | 'revision';
+  /** --auto-compaction-retention as given; "0" disables auto-compaction (auto-compaction.ts parses it). */
+  autoCompactionRetention: string;
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -47,6 +51,8 @@ export const defaultConfig = (): MemberConfig => ({
   logLevel: 'info',
   walSegmentBytes: 64 * 1024 * 1024,
   watchProgressNotifyIntervalMs: 10 * 60 * 1000,
+  autoCompactionMode: 'periodic',
+  autoCompactionRetention: '0',
 });
 
 export class ConfigError extends Error {

@@ -79,6 +79,20 @@ export class LinearizableReads {
     }
   }
 
+  /**
+   * A new leader is known: rounds sent to the old one will never be answered (it may be
+   * dead), so their readers join a fresh round that goes to the new leader.
+   */
+  retryInFlight(): void {
+    if (this.inFlight.size === 0) return;
+    for (const round of this.inFlight.values()) {
+      clearTimeout(round.timer);
+      this.queued.push(...round.waiters);
+    }
+    this.inFlight.clear();
+    this.startRound();
+  }
+
   /** Leadership was lost or the member stops: nobody may read on a stale promise. */
   failAll(makeError: () => EtcdError): void {
     for (const round of this.inFlight.values()) {

@@ -15,14 +15,13 @@ import type {
 } from '../api/member-port';
 import { AlarmAction, AlarmType } from '../api/member-port';
 import type { Member } from './member';
+import { alarmName } from './alarms';
 
 /** The etcd version latchkey answers as: clients gate features on it. */
 export const ETCD_API_VERSION = '3.4.23';
 const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
 
 export class MaintenanceService implements MaintenancePort {
-  private readonly alarms: AlarmMember[] = [];
-
   constructor(
     private readonly member: Member,
     private readonly electionTimeoutMs: number,
@@ -40,7 +39,7 @@ export class MaintenanceService implements MaintenancePort {
         raftIndex: raft.commit,
         raftTerm: raft.term,
         raftAppliedIndex: raft.applied,
-        errors: this.alarms.map((a) => `memberID:${a.memberId} alarm:${a.alarm === AlarmType.NOSPACE ? 'NOSPACE' : 'CORRUPT'} `),
+        errors: this.member.alarms().list().map((a) => `memberID:${a.memberId} alarm:${alarmName(a.alarm)} `),
         dbSizeInUse: store.dbSizeInUseBytes(),
         isLearner: this.member.isLearner(),
       },
@@ -81,21 +80,20 @@ export class MaintenanceService implements MaintenancePort {
     }
   }
 
-  async alarm(action: AlarmActionValue, memberId: bigint, alarm: AlarmTypeValue, _ctx: RequestContext): Promise<AlarmMember[]> {
-    if (action === AlarmAction.GET) {
-      return this.alarms.filter((a) => alarm === AlarmType.NONE || a.alarm === alarm);
-    }
-    const index = this.alarms.findIndex((a) => a.memberId === memberId && a.alarm === alarm);
-    if (action === AlarmAction.ACTIVATE && index < 0 && alarm !== AlarmType.NONE) {
-      this.alarms.push({ memberId, alarm });
-      return [{ memberId, alarm }];
-    }
-    if (action === AlarmAction.DEACTIVATE && index >= 0) return this.alarms.splice(index, 1);
-    return [];
+  /**
+   * etcd's Alarm: GET lists the applied alarms (NONE = all); ACTIVATE and DEACTIVATE go
+   * through Raft so every member agrees, and answer with the alarms they changed.
+   */
+  async alarm(action: AlarmActionValue, memberId: bigint, alarm: AlarmTypeValue, ctx: RequestContext): Promise<AlarmMember[]> {
+    if (action === AlarmAction.GET) return this.member.alarms().list(alarm);
+    if (alarm === AlarmType.NONE) return [];
+    const { value } = await this.member.propose({ kind: 'alarm', action, memberId, alarm }, ctx);
+    return value as AlarmMember[];
   }
 
+  /** Rewrites this member's database without free pages (the file shrinks); alarms stay as they are. */
   async defragment(_ctx: RequestContext): Promise<void> {
-    // LMDB reuses freed pages itself; a file-shrinking copy comes with quota support.
+    await this.member.defragment();
   }
 
   /** etcd's MoveLeader: only the leader can hand over, and only to a voting member. */

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
+import { NO_METRICS, type MemberMetrics } from '../metrics/member-metrics';
+import { failpoint } from '../failpoints';
 import {
   MemoryStorage,
   MessageType,
@@ -33,6 +35,9 @@ import type { Proposal } from './proposal';
 import { decodeRequest, encodeRequest } from './request-codec';
 import { ReceivedSnapshotFiles } from './snapshot-files';
 import { WaitRegistry } from './wait';
+import { ActiveAlarms, ALARMS_META, decodeAlarms } from './alarms';
+import { BackendQuota, growsDatabase } from './quota';
+import { AlarmAction, AlarmType } from '../api/member-port';
 
 /** etcd's apply-wait bound: at most this many proposals wait; more get "too many requests". */
 const MAX_PENDING_PROPOSALS = 50_000;
@@ -55,6 +60,8 @@ export class Member {
   private readonly raft: RawNode;
   private readonly raftStorage: MemoryStorage;
   private readonly applier: Applier;
+  private readonly quota: BackendQuota;
+  private raisingNoSpace = false;
   private readonly waits: WaitRegistry<{ revision: bigint; value: ApplyValue }>;
   private readonly reads: LinearizableReads;
   private readonly ids: IdGenerator;
@@ -102,6 +109,7 @@ export class Member {
     this.membership = new Membership(opened.clusterId, opened.memberId, opened.members);
     this.lessor = new Lessor(BigInt(Math.ceil((3 * config.electionTimeoutMs) / 2000)));
     this.applier = new Applier(store, this.lessor, this.membership, () => clock.nowMs(), rootLogger.child({ component: 'apply' }));
+    this.quota = new BackendQuota(() => store.dbSizeBytes(), BigInt(config.quotaBackendBytes));
     this.ids = new IdGenerator(opened.memberId, clock.nowMs());
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     this.waits = new WaitRegistry(MAX_PENDING_PROPOSALS, requestTimeoutMs, Errors.timeout);
@@ -134,6 +142,9 @@ export class Member {
   }
 
   /** Peers are reached through this transport from now on. */
+  /** Where leader changes, proposals and WAL fsync times are recorded (default: nowhere). */
+  metrics: MemberMetrics = NO_METRICS;
+
   attachTransport(transport: PeerTransport): void {
     this.transport = transport;
     transport.setPeers(this.peerAddresses());
@@ -197,12 +208,21 @@ export class Member {
   /** Proposes a change and resolves with its apply result; an apply-time refusal throws. */
   async propose(proposal: Proposal, ctx: RequestContext): Promise<{ revision: bigint; value: ApplyValue }> {
     if (this.stopped) throw Errors.serverStopped();
+    this.checkQuota(proposal);
     await this.awaitLeader(ctx);
     if (this.waits.isFull()) throw Errors.tooManyRequests();
     const requestId = this.ids.next();
     const data = encodeRequest({ requestId, proposal });
     if (data.byteLength > this.config.maxRequestBytes) throw Errors.requestTooLarge();
     const applied = this.waits.register(requestId);
+    this.metrics.proposalPending(1);
+    applied.then(
+      () => this.metrics.proposalPending(-1),
+      () => {
+        this.metrics.proposalPending(-1);
+        this.metrics.proposalFailed();
+      },
+    );
     try {
       this.raft.propose(data);
     } catch (err) {
@@ -280,12 +300,16 @@ export class Member {
     if (ready.softState !== undefined) this.onSoftState(ready.softState.lead);
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0n) await this.installSnapshot(ready.snapshot);
     if (ready.hardState !== undefined || ready.entries.length > 0) {
+      const saveStarted = performance.now();
       await this.wal.save(ready.hardState, ready.entries);
+      // One group commit: the write plus its fdatasync.
+      this.metrics.walFsync((performance.now() - saveStarted) / 1000);
     }
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
     // Only now, with everything they depend on durable, may messages leave.
     this.sendMessages(ready.messages);
+    if (ready.committedEntries.length > 0) failpoint('afterFsyncBeforeApply');
     this.applyCommitted(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
     if (this.removedFromCluster) {
@@ -299,6 +323,7 @@ export class Member {
     if (lead === this.leaderId) return;
     this.logger.info({ leader: lead.toString(16), term: this.raft.status().term.toString() }, 'leader changed');
     this.leaderId = lead;
+    if (lead !== 0n) this.metrics.leaderChanged();
     this.leaderlessSinceMs = lead === 0n ? this.clock.nowMs() : undefined;
     if (lead !== 0n) {
       const waiters = this.leaderWaiters;
@@ -309,11 +334,14 @@ export class Member {
     if (wasLeader && !this.isLeader()) {
       this.lessor.demote();
       this.reads.failAll(Errors.leaderChanged);
+    } else if (lead !== 0n) {
+      this.reads.retryInFlight();
     }
   }
 
   private applyCommitted(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
+    this.metrics.proposalsCommitted(entries.length);
     const requests: CommittedRequest[] = [];
     const membershipAnswers: bigint[] = [];
     for (const entry of entries) {
@@ -333,8 +361,10 @@ export class Member {
       membersChanged ? (writer) => writer.putMeta(MEMBERS_META, encodeMembers(members)) : undefined,
     );
     this.appliedIndex = last;
+    this.metrics.proposalsApplied(entries.length);
     if (batch.writes.length > 0) this.watchHub.notify(batch.writes);
     if (batch.compactedRevision !== undefined) this.watchHub.compacted(batch.compactedRevision);
+    failpoint('afterApplyBeforeAnswer');
     for (const { requestId, outcome } of batch.applied) {
       if (outcome.ok) this.waits.resolve(requestId, { revision: outcome.revision, value: outcome.value });
       else this.waits.reject(requestId, outcome.error);
@@ -509,6 +539,7 @@ export class Member {
     this.restoreLeases();
     if (this.isLeader()) this.lessor.promote(this.clock.nowMs(), this.config.electionTimeoutMs);
     this.membership.replaceAll(decodeMembers(snapshot.data));
+    this.applier.alarms.replaceAll(decodeAlarms(this.store.getMeta(ALARMS_META)));
     this.transport?.setPeers(this.peerAddresses());
     this.confState = metadata.confState;
     this.appliedIndex = metadata.index;
@@ -578,6 +609,55 @@ export class Member {
     return best?.id;
   }
 
+  /** The alarms every member applied (NOSPACE, CORRUPT). */
+  alarms(): ActiveAlarms {
+    return this.applier.alarms;
+  }
+
+  /**
+   * etcd's quota gate before proposing: a request that would grow the database past
+   * --quota-backend-bytes is refused, and this member raises NOSPACE through Raft (once).
+   * While NOSPACE is raised such requests are refused at once (the applier refuses them too).
+   */
+  private checkQuota(proposal: Proposal): void {
+    if (proposal.kind === 'alarm') return;
+    if (this.applier.alarms.has(AlarmType.NOSPACE)) {
+      if (growsDatabase(proposal)) throw Errors.noSpace();
+      return;
+    }
+    if (this.quota.available(proposal)) return;
+    if (!this.raisingNoSpace) {
+      this.raisingNoSpace = true;
+      this.logger.warn({ dbSizeBytes: this.store.dbSizeBytes().toString(), quotaBytes: this.config.quotaBackendBytes }, 'database space exceeded; raising NOSPACE');
+      const raise: Proposal = { kind: 'alarm', action: AlarmAction.ACTIVATE, memberId: this.id, alarm: AlarmType.NOSPACE };
+      this.propose(raise, { signal: new AbortController().signal, requireLeader: false })
+        .catch((err: unknown) => this.logger.warn({ err }, 'raising the NOSPACE alarm failed'))
+        .finally(() => {
+          this.raisingNoSpace = false;
+        });
+    }
+    throw Errors.noSpace();
+  }
+
+  /**
+   * Maintenance.Defragment: rewrites LMDB without its free pages. The Ready loop (the only
+   * writer) is held off meanwhile, as etcd blocks applies during its defrag.
+   */
+  async defragment(): Promise<void> {
+    if (this.stopped) throw Errors.serverStopped();
+    for (let waits = 0; this.loopRunning; waits += 1) {
+      if (waits > 10_000) throw new Error('the Ready loop never went idle for defragment');
+      await this.loopIdle;
+    }
+    this.loopRunning = true;
+    try {
+      await this.store.defragment();
+    } finally {
+      this.loopRunning = false;
+      this.runLoop();
+    }
+  }
+
   isLearner(): boolean {
     return this.membership.get(this.id)?.isLearner ?? false;
   }
@@ -629,6 +709,7 @@ export class Member {
     const snapshot = this.raftStorage.createSnapshot(index, this.confState, encodeMembers(this.membership.list()));
     // Marker first: a snap file is only trusted at start when the WAL has its marker.
     await this.wal.saveSnapshotMarker(snapshot.metadata);
+    failpoint('duringSnapshot');
     await this.snapshotter.save(snapshot.metadata, snapshot.data);
     const compactTo = index - BigInt(this.config.snapshotCatchupEntries);
     if (compactTo > this.raftStorage.firstIndex()) this.raftStorage.compact(compactTo);

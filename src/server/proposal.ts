@@ -1,3 +1,4 @@
+import type { AlarmActionValue, AlarmTypeValue } from '../api/member-port';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../storage/mvcc/types';
 
 /** A state change that goes through Raft. Every member applies it identically. */
@@ -9,7 +10,8 @@ export type Proposal =
   | { kind: 'leaseGrant'; leaseId: bigint; ttlSeconds: bigint }
   | { kind: 'leaseRevoke'; leaseId: bigint }
   | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] }
-  | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] };
+  | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] }
+  | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue };
 
 export interface LeaseCheckpoint {
   leaseId: bigint;

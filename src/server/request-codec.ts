@@ -37,8 +37,8 @@ function toProposal(request: InternalRequest): Proposal {
       };
     case 'memberAttributes':
       return { kind: 'memberAttributes', memberId: request.memberId, name: request.name, clientUrls: request.clientUrls };
+    case 'alarm': return { kind: 'alarm', action: request.action, memberId: request.memberId, alarm: request.alarm };
     case 'range':
-    case 'alarm':
       throw new Error(`a ${request.kind} request is not a proposal this member makes`);
   }
 }

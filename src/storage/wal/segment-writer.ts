@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from '../../log';
+import { failpoint, failpointAsync } from '../../failpoints';
 import type { HardState } from '../../consensus/types';
 import { encodeHardState } from './codec';
 import { fsyncDirectory } from './fsync-dir';
@@ -135,6 +136,8 @@ export class SegmentWriter {
     const bytes = Buffer.concat(frames);
     const position = this.state.sizeBytes - bytes.length;
     await writeFully(this.state.handle, bytes, position);
+    failpoint('walBeforeFsync');
+    await failpointAsync('walFsync');
     await this.state.handle.datasync();
     this.syncCount++;
   }

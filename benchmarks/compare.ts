@@ -1,0 +1,159 @@
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runBenchmark } from '../src/bench/benchmark';
+import { BenchCluster, ClusterKind, ClusterSettings } from '../src/bench/cluster';
+import { projectRoot } from '../src/paths';
+import { optionsFor, PLAN } from './plan';
+import { renderMarkdown, renderSvg, renderTable, RunInfo } from './render';
+import { RssRecord, RunRecord, summariseAll } from './summary';
+
+/**
+ * `npm run bench:compare [-- --quick | --repeats N --duration S | --scale]`: a 3-member etcd
+ * 3.4 cluster and a 3-member latchkey cluster, started in turn with the same settings, run
+ * the same workloads with the same client; repeats interleave the two (etcd first on even
+ * repeats, latchkey first on odd ones). Writes benchmarks/results/<date>.md, .svg and .json.
+ */
+
+interface CompareArgs {
+  repeats: number;
+  durationSeconds: number;
+  mode: string;
+  scale: boolean;
+  /** Only the workloads whose label contains this (for trying one out). */
+  only?: string;
+}
+
+const SCALE_KEYS = 100_000;
+
+function parseArgs(argv: string[]): CompareArgs {
+  const args: CompareArgs = { repeats: 3, durationSeconds: 8, mode: 'full', scale: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): number => {
+      const parsed = Number(argv[++i]);
+      if (!(parsed > 0)) throw new Error(`${flag} needs a positive number`);
+      return parsed;
+    };
+    if (flag === '--quick') Object.assign(args, { repeats: 2, durationSeconds: 2, mode: 'quick' });
+    else if (flag === '--repeats') args.repeats = Math.floor(value());
+    else if (flag === '--duration') args.durationSeconds = value();
+    else if (flag === '--scale') args.scale = true;
+    else if (flag === '--only') args.only = argv[++i];
+    else throw new Error(`unknown flag ${flag} (use --quick, --repeats N, --duration S, --scale, --only TEXT)`);
+  }
+  return args;
+}
+
+function say(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function clusterSettings(): ClusterSettings {
+  return {
+    size: 3,
+    heartbeatIntervalMs: 100,
+    electionTimeoutMs: 1000,
+    snapshotCount: 10_000,
+    // This file is <build root>/benchmarks/compare.js: the members run the same build.
+    latchkeyDist: path.resolve(__dirname, '..'),
+    etcdBinary: process.env.ETCD_BINARY ?? '/usr/bin/etcd',
+    readyTimeoutMs: 30_000,
+  };
+}
+
+/** Puts SCALE_KEYS distinct 256-byte keys, then reads the members' RSS. */
+async function scaleRun(cluster: BenchCluster): Promise<number[]> {
+  const options = { ...optionsFor(PLAN[0]!, cluster.endpoints, 1), durationSeconds: undefined, total: SCALE_KEYS };
+  await runBenchmark('put', { ...options, sequentialKeys: true, keySpaceSize: SCALE_KEYS }, { progressOut: process.stderr });
+  return cluster.residentBytes();
+}
+
+async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs, records: RunRecord[], rss: RssRecord[], scaleRss: RssRecord[]): Promise<void> {
+  say(`repeat ${repeat + 1}/${args.repeats}: starting 3-member ${kind}`);
+  const cluster = await BenchCluster.start(kind, clusterSettings());
+  try {
+    for (const planned of PLAN) {
+      if (args.only !== undefined && !planned.label.includes(args.only)) continue;
+      if (planned.kind === 'failover') rss.push({ repeat, kind, bytesPerMember: cluster.residentBytes() });
+      const options = optionsFor(planned, cluster.endpoints, args.durationSeconds);
+      try {
+        const report = await runBenchmark(planned.workload, options, {
+          progressOut: process.stderr,
+          kill: (index) => cluster.kill(index),
+        });
+        records.push({ repeat, kind, label: planned.label, report });
+        const extra = planned.kind === 'failover' ? ` leader ${Number(report.extra.leaderElectedMs).toFixed(0)} ms, winner ${Number(report.extra.campaignerElectedMs).toFixed(0)} ms` : '';
+        say(`${kind} ${planned.label}: ${report.throughputPerSecond.toFixed(1)} ops/s, p99 ${report.latency.p99Ms.toFixed(2)} ms, ${report.errors} errors${extra}`);
+      } catch (error) {
+        const failure = error instanceof Error ? error.message : String(error);
+        records.push({ repeat, kind, label: planned.label, failure });
+        say(`${kind} ${planned.label}: FAILED ${failure}`);
+      }
+    }
+  } finally {
+    await cluster.stop();
+  }
+  if (args.scale) {
+    say(`repeat ${repeat + 1}: ${kind} scale run (${SCALE_KEYS} keys of 256 B)`);
+    const fresh = await BenchCluster.start(kind, clusterSettings());
+    try {
+      scaleRss.push({ repeat, kind, bytesPerMember: await scaleRun(fresh) });
+    } finally {
+      await fresh.stop();
+    }
+  }
+}
+
+function readCommand(command: string, args: string[]): string {
+  try {
+    return childProcess.execFileSync(command, args, { encoding: 'utf8', cwd: projectRoot(), stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const startedMs = Date.now();
+  const records: RunRecord[] = [];
+  const rss: RssRecord[] = [];
+  const scaleRss: RssRecord[] = [];
+  for (let repeat = 0; repeat < args.repeats; repeat++) {
+    const order: ClusterKind[] = repeat % 2 === 0 ? ['etcd', 'latchkey'] : ['latchkey', 'etcd'];
+    for (const kind of order) await runOnCluster(kind, repeat, args, records, rss, scaleRss);
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const info: RunInfo = {
+    date,
+    commit: readCommand('git', ['rev-parse', 'HEAD']),
+    mode: args.scale ? `${args.mode} + scale` : args.mode,
+    repeats: args.repeats,
+    durationSeconds: args.durationSeconds,
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    etcdVersion: readCommand(clusterSettings().etcdBinary, ['--version']).split('\n')[0]!.replace('etcd Version: ', ''),
+    nodeVersion: process.version,
+    wallSeconds: (Date.now() - startedMs) / 1000,
+  };
+  const summaries = summariseAll(records);
+  const resultsDir = path.join(projectRoot(), 'benchmarks', 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const svgFile = `${date}.svg`;
+  let markdown = renderMarkdown(info, summaries, rss, svgFile);
+  if (args.scale) {
+    markdown += `\n## Scale: ${SCALE_KEYS} keys of 256 B, RSS of the largest member (MiB)\n\n${renderTable([], scaleRss)}\n`;
+  }
+  fs.writeFileSync(path.join(resultsDir, `${date}.md`), markdown);
+  fs.writeFileSync(path.join(resultsDir, svgFile), renderSvg(summaries, `latchkey / etcd, ${date}, ${info.mode} (${info.commit.slice(0, 10)})`));
+  fs.writeFileSync(path.join(resultsDir, `${date}.json`), `${JSON.stringify({ info, records, rss, scaleRss }, null, 2)}\n`);
+  process.stdout.write(`${renderTable(summaries, rss)}\n\nwrote benchmarks/results/${date}.md\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:compare: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

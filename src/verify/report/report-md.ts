@@ -1,0 +1,48 @@
+import type { CheckResult } from '../history';
+import type { FaultEvent } from '../faults/types';
+import type { Counters } from '../runner/recorder';
+
+/** report.md: the run's parameters, checker results and fault schedule. */
+
+export interface RunSummary {
+  target: string;
+  members: number;
+  workload: string;
+  faults: string;
+  seed: number;
+  durationMs: number;
+  counters: Counters;
+  quiescence: { ok: boolean; detail: string };
+  checks: CheckResult[];
+  faultEvents: FaultEvent[];
+  verdict: string;
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2);
+}
+
+export function renderReport(s: RunSummary): string {
+  const lines: string[] = [];
+  lines.push(`# latchkey verify — ${s.verdict}`, '');
+  lines.push(`- target: ${s.target}, members: ${s.members}, workload: ${s.workload}, faults: ${s.faults}, seed: ${s.seed}`);
+  lines.push(`- duration: ${seconds(s.durationMs)} s; operations ok ${s.counters.ok}, fail ${s.counters.fail}, unknown ${s.counters.unknown}`);
+  lines.push(`- quiescence after heal: ${s.quiescence.ok ? 'reached' : 'NOT reached'} (${s.quiescence.detail})`, '');
+  lines.push('## Checkers', '', '| checker | outcome | violations | stats |', '|---|---|---|---|');
+  for (const c of s.checks) {
+    const stats = Object.entries(c.stats).map(([k, v]) => `${k}=${v}`).join(', ');
+    lines.push(`| ${c.checker} | ${c.outcome} | ${c.violations.length} | ${stats} |`);
+  }
+  const violations = s.checks.flatMap((c) => c.violations).slice(0, 50);
+  if (violations.length > 0) {
+    lines.push('', '### Violations (first 50)', '');
+    for (const v of violations) lines.push(`- **${v.checker}**: ${v.message.replace(/\n/g, ' ')}${v.operations ? ` (ops ${v.operations.join(', ')})` : ''}`);
+  }
+  lines.push('', '## Fault schedule', '', '| start s | end s | fault | detail |', '|---|---|---|---|');
+  for (const f of s.faultEvents) {
+    lines.push(`| ${seconds(f.startMs)} | ${seconds(f.endMs)} | ${f.kind} | ${f.skipped !== undefined ? `skipped: ${f.skipped}` : f.detail} |`);
+  }
+  if (s.faultEvents.length === 0) lines.push('| – | – | none | |');
+  lines.push('', 'Timeline: [timeline.svg](timeline.svg); full history: history.json.', '');
+  return lines.join('\n');
+}

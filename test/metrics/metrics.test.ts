@@ -1,0 +1,82 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EtcdClient } from '../support/etcd-client';
+import { freePort } from '../support/ports';
+import { startLatchkey, stopAll, type ServerProcess } from '../support/processes';
+import { post, request } from '../gateway/http-client';
+import { parseExposition, sumOf, type Exposition } from './prom-text';
+
+async function scrape(port: number): Promise<Exposition> {
+  const answer = await request(port, 'GET', '/metrics');
+  assert.equal(answer.status, 200);
+  assert.match(String(answer.headers['content-type']), /^text\/plain/);
+  return parseExposition(answer.body);
+}
+
+describe('/metrics', () => {
+  let server: ServerProcess;
+  let metricsPort: number;
+  before(async () => {
+    metricsPort = await freePort();
+    server = await startLatchkey({ extraArgs: ['--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`] });
+  });
+  after(stopAll);
+
+  test('serves Prometheus text with etcd metric names and types', async () => {
+    const metrics = await scrape(server.clientPort);
+    const expected: Record<string, string> = {
+      etcd_server_has_leader: 'gauge',
+      etcd_server_is_leader: 'gauge',
+      etcd_server_leader_changes_seen_total: 'counter',
+      etcd_server_proposals_committed_total: 'counter',
+      etcd_server_proposals_applied_total: 'counter',
+      etcd_server_proposals_pending: 'gauge',
+      etcd_server_proposals_failed_total: 'counter',
+      etcd_disk_wal_fsync_duration_seconds: 'histogram',
+      etcd_disk_backend_commit_duration_seconds: 'histogram',
+      etcd_mvcc_db_total_size_in_bytes: 'gauge',
+      etcd_debugging_mvcc_keys_total: 'gauge',
+      etcd_network_peer_round_trip_time_seconds: 'histogram',
+      grpc_server_handled_total: 'counter',
+      latchkey_lock_waiters: 'gauge',
+      latchkey_lock_hold_seconds: 'histogram',
+      latchkey_lock_handover_seconds: 'histogram',
+    };
+    for (const [name, type] of Object.entries(expected)) assert.equal(metrics.types.get(name), type, name);
+    assert.equal(sumOf(metrics, 'etcd_server_has_leader'), 1);
+    assert.equal(sumOf(metrics, 'etcd_server_is_leader'), 1);
+    assert.ok(sumOf(metrics, 'etcd_server_leader_changes_seen_total') >= 1);
+    assert.ok(sumOf(metrics, 'etcd_mvcc_db_total_size_in_bytes') > 0);
+  });
+
+  test('counters move under load (gRPC and gateway requests)', async () => {
+    const before = await scrape(server.clientPort);
+    const client = new EtcdClient(server.endpoint);
+    try {
+      for (let i = 0; i < 20; i++) await client.put({ key: Buffer.from(`m/${i}`), value: Buffer.from('v') });
+      await assert.rejects(client.range({ key: Buffer.alloc(0) }));
+    } finally {
+      client.close();
+    }
+    for (let i = 0; i < 5; i++) await post(server.clientPort, '/v3/kv/put', { key: Buffer.from(`g/${i}`).toString('base64'), value: 'dg==' });
+    const afterLoad = await scrape(server.clientPort);
+    const putsOk = (m: Exposition): number => sumOf(m, 'grpc_server_handled_total', { grpc_service: 'etcdserverpb.KV', grpc_method: 'Put', grpc_code: 'OK', grpc_type: 'unary' });
+    assert.equal(putsOk(afterLoad) - putsOk(before), 25);
+    const badRanges = (m: Exposition): number => sumOf(m, 'grpc_server_handled_total', { grpc_method: 'Range', grpc_code: 'InvalidArgument' });
+    assert.equal(badRanges(afterLoad) - badRanges(before), 1);
+    assert.ok(sumOf(afterLoad, 'etcd_server_proposals_applied_total') - sumOf(before, 'etcd_server_proposals_applied_total') >= 25);
+    assert.ok(sumOf(afterLoad, 'etcd_server_proposals_committed_total') - sumOf(before, 'etcd_server_proposals_committed_total') >= 25);
+    assert.ok(sumOf(afterLoad, 'etcd_disk_wal_fsync_duration_seconds_count') > sumOf(before, 'etcd_disk_wal_fsync_duration_seconds_count'));
+    assert.equal(sumOf(afterLoad, 'etcd_debugging_mvcc_keys_total') - sumOf(before, 'etcd_debugging_mvcc_keys_total'), 25);
+    assert.equal(sumOf(afterLoad, 'etcd_server_proposals_pending'), 0);
+  });
+
+  test('--listen-metrics-urls serves /metrics and /health, not the gateway', async () => {
+    const metrics = await scrape(metricsPort);
+    assert.equal(sumOf(metrics, 'etcd_server_has_leader'), 1);
+    const health = await request(metricsPort, 'GET', '/health');
+    assert.deepEqual({ status: health.status, body: JSON.parse(health.body) as unknown }, { status: 200, body: { health: 'true' } });
+    const gateway = await post(metricsPort, '/v3/kv/range', { key: 'YQ==' });
+    assert.equal(gateway.status, 404);
+  });
+});
