@@ -79,6 +79,7 @@ async function campaignUntilElected(election: Election, value: string, signal: A
     } catch (error) {
       if (signal.aborted) throw error;
       lastError = error;
+      if (process.env.BENCH_DEBUG) process.stderr.write(`campaign ${value} attempt ${attempt}: ${String(error)} at ${Date.now()}\n`);
       await new Promise((resolve) => setTimeout(resolve, CAMPAIGN_RETRY_MS));
     }
   }

@@ -35,6 +35,7 @@ import type { Proposal } from './proposal';
 import { decodeRequest, encodeRequest } from './request-codec';
 import { ReceivedSnapshotFiles } from './snapshot-files';
 import { WaitRegistry } from './wait';
+import { raftLogger } from './raft-logger';
 import { ActiveAlarms, ALARMS_META, decodeAlarms } from './alarms';
 import { BackendQuota, growsDatabase } from './quota';
 import { AlarmAction, AlarmType } from '../api/member-port';
@@ -133,7 +134,7 @@ export class Member {
       checkQuorum: true,
       maxInflightMessages: 256,
       maxEntriesBytesPerMessage: 1024 * 1024,
-      logger: rootLogger.child({ component: 'raft' }),
+      logger: raftLogger(rootLogger.child({ component: 'raft' })),
     });
   }
 

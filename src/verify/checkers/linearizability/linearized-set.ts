@@ -13,6 +13,8 @@ export class LinearizedSet {
   private setKnown = 0;
   /** The lowest known operation not linearized (knownCount when all are). */
   low = 0;
+  /** The unknown operations' part of key(); they change rarely, so it is rebuilt lazily. */
+  private unknownKey: string | undefined = '';
 
   constructor(readonly knownCount: number, readonly unknownCount: number) {
     this.words = new Uint32Array(Math.ceil((knownCount + unknownCount) / 32) + 1);
@@ -25,7 +27,10 @@ export class LinearizedSet {
   set(operation: number): void {
     if (this.has(operation)) throw new Error(`operation ${operation} already linearized`);
     this.words[operation >>> 5]! |= 1 << (operation & 31);
-    if (operation >= this.knownCount) return;
+    if (operation >= this.knownCount) {
+      this.unknownKey = undefined;
+      return;
+    }
     this.setKnown++;
     while (this.low < this.knownCount && this.has(this.low)) this.low++;
   }
@@ -33,7 +38,10 @@ export class LinearizedSet {
   clear(operation: number): void {
     if (!this.has(operation)) throw new Error(`operation ${operation} not linearized`);
     this.words[operation >>> 5]! &= ~(1 << (operation & 31));
-    if (operation >= this.knownCount) return;
+    if (operation >= this.knownCount) {
+      this.unknownKey = undefined;
+      return;
+    }
     this.setKnown--;
     if (operation < this.low) this.low = operation;
   }
@@ -49,10 +57,13 @@ export class LinearizedSet {
         remaining--;
       }
     }
-    let unknownBits = '';
-    for (let index = 0; index < this.unknownCount; index++) {
-      unknownBits += this.has(this.knownCount + index) ? '1' : '0';
+    if (this.unknownKey === undefined) {
+      const linearizedUnknown: string[] = [];
+      for (let index = 0; index < this.unknownCount; index++) {
+        if (this.has(this.knownCount + index)) linearizedUnknown.push(index.toString(36));
+      }
+      this.unknownKey = linearizedUnknown.join(',');
     }
-    return `${parts.join(',')}|${unknownBits}`;
+    return `${parts.join(',')}|${this.unknownKey}`;
   }
 }
