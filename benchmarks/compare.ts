@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     etcdVersion: readCommand(clusterSettings().etcdBinary, ['--version']).split('\n')[0]!.replace('etcd Version: ', ''),
     nodeVersion: process.version,
     wallSeconds: (Date.now() - startedMs) / 1000,
+    loadAverage: os.loadavg().map((load) => load.toFixed(1)).join(' / '),
   };
   const summaries = summariseAll(records);
   const resultsDir = path.join(projectRoot(), 'benchmarks', 'results');

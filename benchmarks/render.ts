@@ -15,6 +15,8 @@ export interface RunInfo {
   etcdVersion: string;
   nodeVersion: string;
   wallSeconds: number;
+  /** 1/5/15-minute load averages at the end: other work on the machine skews the numbers. */
+  loadAverage: string;
 }
 
 /** Targets from issue 6: throughput ratio floor / latency ratio ceiling per row. */
@@ -83,7 +85,7 @@ export function renderMarkdown(info: RunInfo, summaries: WorkloadSummary[], rss:
     '',
     `Commit \`${info.commit}\`; mode **${info.mode}**: ${info.repeats} repeats, ${info.durationSeconds} s per workload, etcd and latchkey runs interleaved;`,
     `3-member clusters on loopback (--heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000, fsync on), 256-byte values, the same client (\`latchkey benchmark\`) for both.`,
-    `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s.`,
+    `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s; load average at the end ${info.loadAverage}.`,
     '',
     'Ratios are latchkey / etcd of the medians over the repeats: above 1.0× is better for ops/s, below 1.0× is better for latency and failover times.',
     '',

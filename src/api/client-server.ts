@@ -101,7 +101,11 @@ export class ClientServer {
       ...serverOptions(maxReceiveBytes(member)),
       ...(report === undefined ? {} : { interceptors: [handledCounterInterceptor(report)] }),
     });
-    const services = createGrpcServices(member, this.logger, { watchMaxBufferedBytes: options.watchMaxBufferedBytes, openStreams: this.openStreams });
+    const services = createGrpcServices(member, this.logger, {
+      watchMaxBufferedBytes: options.watchMaxBufferedBytes,
+      openStreams: this.openStreams,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     for (const service of services) {
       this.server.addService(service.definition, service.implementation);
     }

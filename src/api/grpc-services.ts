@@ -1,5 +1,6 @@
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '../log';
+import { NO_METRICS, type MemberMetrics } from '../metrics/member-metrics';
 import { authService } from './auth-service';
 import { clusterService } from './cluster-service';
 import { electionService } from './election-service';
@@ -41,6 +42,8 @@ export interface GrpcServicesOptions {
   openStreams?: OpenStreams;
   /** Bytes queued for one slow watch client before its stream is ended. */
   watchMaxBufferedBytes?: number;
+  /** Where lock timings go (latchkey_lock_*). */
+  metrics?: MemberMetrics;
 }
 
 /** Every service the client port serves, with codecs and handlers bound to `member`. */
@@ -70,7 +73,7 @@ export function createGrpcServices(member: MemberPort, logger: Logger, options: 
       implementation: maintenanceService(member, logger),
     },
     { name: 'etcdserverpb.Auth', definition: auth, implementation: authService(auth, logger) },
-    { name: 'v3lockpb.Lock', definition: lock, implementation: lockService(member, logger, openStreams) },
+    { name: 'v3lockpb.Lock', definition: lock, implementation: lockService(member, logger, openStreams, options.metrics ?? NO_METRICS) },
     { name: 'v3electionpb.Election', definition: election, implementation: electionService(member, logger, openStreams) },
     { name: 'grpc.health.v1.Health', definition: definition('grpc.health.v1.Health'), implementation: healthService(logger, openStreams) },
   ];

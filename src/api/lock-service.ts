@@ -2,6 +2,8 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { asEmbeddedClientError, ServerMutex, stoppableContext } from '../concurrency';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
+import { LockTimings } from '../metrics/lock-timings';
+import type { MemberMetrics } from '../metrics/member-metrics';
 import { headerOnlyResponseToWire, headerToWire } from './codec/kv-responses';
 import { wireBytes, wireInt64 } from './codec/wire-scalars';
 import type { MemberPort } from './member-port';
@@ -15,18 +17,23 @@ import { validateDeleteRange, validateProposalSize } from './validate-kv';
  * inner KV/Lease calls come back as UNKNOWN with etcd's text, as etcd's embedded client
  * returns them.
  */
-export function lockService(member: MemberPort, logger: Logger, openStreams: OpenStreams): UntypedServiceImplementation {
+export function lockService(member: MemberPort, logger: Logger, openStreams: OpenStreams, metrics: MemberMetrics): UntypedServiceImplementation {
   const mutex = new ServerMutex(member, logger);
+  const timings = new LockTimings(metrics);
   return {
     Lock: unaryHandler('Lock/Lock', logger, async (w, requestCtx) => {
       const waiting = stoppableContext(requestCtx, (end) => openStreams.add(end));
+      const wait = timings.startWaiting();
       try {
         validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
         const held = await mutex.lock(wireBytes(w.name), wireInt64(w.lease), waiting.ctx);
+        wait.stop();
+        timings.acquired(held.key, wait.startedAt);
         return { header: headerToWire(held.header), key: held.key };
       } catch (err) {
         throw waiting.stopped() ? Errors.serverStopped() : asEmbeddedClientError(err);
       } finally {
+        wait.stop();
         waiting.release();
       }
     }),
@@ -34,7 +41,9 @@ export function lockService(member: MemberPort, logger: Logger, openStreams: Ope
       try {
         const key = wireBytes(w.key);
         validateDeleteRange({ key, rangeEnd: Buffer.alloc(0), prevKv: false });
-        return headerOnlyResponseToWire(await mutex.unlock(key, ctx));
+        const answer = headerOnlyResponseToWire(await mutex.unlock(key, ctx));
+        timings.released(key);
+        return answer;
       } catch (err) {
         throw asEmbeddedClientError(err);
       }

@@ -6,6 +6,9 @@ const SHA256_BYTES = 32;
 /** etcd's test: a file whose size is 32 past a multiple of 512 carries the trailer. */
 const TRAILER_ALIGNMENT = 512;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** LMDB's meta page magic, a little-endian u32 after the page header (16 bytes in LMDB, 24 in lmdb-js 3's). */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_MAGIC_OFFSETS = [24, 16];
 
 export class SnapshotFileError extends Error {
   override name = 'SnapshotFileError';
@@ -27,6 +30,12 @@ export async function extractDatabase(file: string, target: string, skipHashChec
   const dataBytes = trailer ? size - SHA256_BYTES : size;
   const digest = createHash('sha256');
   const input = await fs.promises.open(file, 'r');
+  try {
+    await assertLmdbFile(input, file);
+  } catch (err) {
+    await input.close();
+    throw err;
+  }
   const output = await fs.promises.open(target, 'w');
   try {
     const buffer = Buffer.alloc(READ_CHUNK_BYTES);
@@ -48,5 +57,14 @@ export async function extractDatabase(file: string, target: string, skipHashChec
   } finally {
     await input.close();
     await output.close();
+  }
+}
+
+/** An etcd (bolt) snapshot or any other file would fail later with an obscure LMDB error. */
+async function assertLmdbFile(input: fs.promises.FileHandle, file: string): Promise<void> {
+  const head = Buffer.alloc(Math.max(...LMDB_MAGIC_OFFSETS) + 4);
+  const { bytesRead } = await input.read(head, 0, head.length, 0);
+  if (bytesRead < head.length || !LMDB_MAGIC_OFFSETS.some((offset) => head.readUInt32LE(offset) === LMDB_MAGIC)) {
+    throw new SnapshotFileError(`${file} is not a latchkey snapshot (an etcd snapshot is restored with etcdctl into etcd)`);
   }
 }

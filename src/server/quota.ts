@@ -14,9 +14,15 @@ const MAX_TXN_DEPTH = 64;
  * defragment stay allowed: they are how space is freed.
  */
 export class BackendQuota {
+  private sizeBytes = 0n;
+  private sizeReadAtMs = Number.NEGATIVE_INFINITY;
+
+  /** The file size is re-read at most every `refreshMs` (a stat per write would cost the hot path). */
   constructor(
     private readonly dbSizeBytes: () => bigint,
     private readonly quotaBytes: bigint,
+    private readonly nowMs: () => number = Date.now,
+    private readonly refreshMs = 100,
   ) {
     if (quotaBytes <= 0n) throw new Error(`quota must be positive, got ${quotaBytes}`);
   }
@@ -25,7 +31,12 @@ export class BackendQuota {
   available(proposal: Proposal): boolean {
     const cost = proposalCostBytes(proposal);
     if (cost === 0) return true;
-    return this.dbSizeBytes() + BigInt(cost) < this.quotaBytes;
+    const now = this.nowMs();
+    if (now - this.sizeReadAtMs >= this.refreshMs) {
+      this.sizeBytes = this.dbSizeBytes();
+      this.sizeReadAtMs = now;
+    }
+    return this.sizeBytes + BigInt(cost) < this.quotaBytes;
   }
 }
 

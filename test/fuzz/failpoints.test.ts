@@ -1,6 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFailpoints } from '../../src/failpoints';
+import * as childProcess from 'node:child_process';
+import * as path from 'node:path';
+import { failpoint, failpointsEnabled, parseFailpoints } from '../../src/failpoints';
 import { EtcdClient, RpcError } from '../support/etcd-client';
 import { makeTempDir, startLatchkey, stopAll, type ServerProcess } from '../support/processes';
 
@@ -9,6 +11,9 @@ import { makeTempDir, startLatchkey, stopAll, type ServerProcess } from '../supp
  * exactly there, and a restart without failpoints on the same data dir has every write that
  * was acknowledged, serves, and keeps a stable HashKV across a further restart.
  */
+
+/** The compiled src/failpoints.js next to this compiled test. */
+const failpointsModule = path.resolve(__dirname, '..', '..', 'src', 'failpoints.js');
 
 const WRITERS = 6;
 const PUTS_PER_WRITER = 400;
@@ -121,9 +126,37 @@ describe('failpoint spec parsing', () => {
     assert.throws(() => parseFailpoints('walFsync=crash@0'), /@N must be ≥ 1/);
     assert.throws(() => parseFailpoints('walFsync'), /expected name=action/);
   });
+
+  test('actions in a process started with LATCHKEY_FAILPOINTS: error, sleep, crash on the Nth hit', () => {
+    const run = (spec: string, script: string) =>
+      childProcess.spawnSync(process.execPath, ['-e', `const fp = require(${JSON.stringify(failpointsModule)}); ${script}`], {
+        env: { ...process.env, LATCHKEY_FAILPOINTS: spec },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+    const errored = run('walFsync=error@2', "fp.failpoint('walFsync'); try { fp.failpoint('walFsync'); } catch (e) { console.log(e.name, e.message); } fp.failpoint('walFsync'); console.log('third hit passed');");
+    assert.equal(errored.status, 0, errored.stderr);
+    assert.equal(errored.stdout, 'FailpointError failpoint walFsync injected an error\nthird hit passed\n');
+    const slept = run('walFsync=sleep(150),afterFsyncBeforeApply=sleep(150)', "const t = Date.now(); fp.failpoint('afterFsyncBeforeApply'); fp.failpointAsync('walFsync').then(() => console.log(Date.now() - t));");
+    assert.equal(slept.status, 0, slept.stderr);
+    assert.ok(Number(slept.stdout) >= 290, `two 150 ms sleeps took ${slept.stdout} ms`);
+    const crashed = run('duringSnapshot=crash@3', "for (let i = 1; i <= 5; i++) { console.log(i); fp.failpoint('duringSnapshot'); }");
+    assert.equal(crashed.signal, 'SIGKILL');
+    assert.equal(crashed.stdout, '1\n2\n3\n');
+    assert.match(crashed.stderr, /failpoint duringSnapshot: crashing \(SIGKILL\)/);
+    const bad = run('walFsync=sometimes', '');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /LATCHKEY_FAILPOINTS: bad action/);
+  });
+
+  test('without LATCHKEY_FAILPOINTS every failpoint is a no-op', () => {
+    assert.equal(process.env.LATCHKEY_FAILPOINTS, undefined);
+    assert.equal(failpointsEnabled(), false);
+    for (let i = 0; i < 1_000; i++) failpoint('walBeforeFsync');
+  });
 });
 
-describe('crashes at failpoints lose no acknowledged write', { timeout: 5 * SCENARIO_TIMEOUT_MS }, () => {
+describe('crashes at failpoints lose no acknowledged write', { timeout: 6 * SCENARIO_TIMEOUT_MS }, () => {
   after(stopAll);
 
   test('crash before the WAL fsync', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
@@ -141,7 +174,12 @@ describe('crashes at failpoints lose no acknowledged write', { timeout: 5 * SCEN
     assert.ok(acked > 0, 'no write was acknowledged before the crash');
   });
 
-  test('crash during a snapshot (marker written, snap file not yet)', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+  test('crash during the first snapshot (no snap file to fall back to)', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+    const acked = await crashAt('duringSnapshot', 'duringSnapshot=crash@1', ['--snapshot-count', '60']);
+    assert.ok(acked > 0, 'no write was acknowledged before the crash');
+  });
+
+  test('crash during a later snapshot (marker written, snap file not yet)', { timeout: SCENARIO_TIMEOUT_MS }, async () => {
     // The first snapshot completes; the second one crashes between its marker and its file.
     const acked = await crashAt('duringSnapshot', 'duringSnapshot=crash@2', ['--snapshot-count', '60']);
     assert.ok(acked >= 60, `only ${acked} writes acknowledged: the second snapshot cannot have started`);

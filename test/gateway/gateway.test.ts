@@ -68,6 +68,19 @@ const SCRIPT: Array<[string, unknown]> = [
   ['/v3/election/leader', { name: b64('no-such-election') }],
   ['/v3/auth/authenticate', { name: 'root', password: 'x' }],
   ['/v3/maintenance/alarm', {}],
+  ['/v3/maintenance/alarm', { action: 'GET', alarm: 'NONE' }],
+  ['/v3/maintenance/defragment', {}],
+  ['/v3/maintenance/transfer-leadership', { targetID: '12345' }],
+  ['/v3/cluster/member/remove', { ID: '12345' }],
+  ['/v3/cluster/member/update', { ID: '12345', peerURLs: ['http://127.0.0.1:1'] }],
+  ['/v3/cluster/member/promote', { ID: '12345' }],
+  ['/v3/cluster/member/add', { peerURLs: ['not a url'] }],
+  ['/v3/election/proclaim', { value: b64('v') }],
+  ['/v3/election/resign', {}],
+  ['/v3/election/proclaim', { leader: { name: b64('e'), key: b64('e/1'), rev: '1', lease: '1' }, value: b64('v') }],
+  ['/v3/lock/unlock', { key: b64('no-such-lock/1') }],
+  ['/v3/lock/unlock', {}],
+  ['/v3/watch', ''],
 ];
 
 function describeAnswer(a: HttpAnswer): { status: number; body: unknown } {

@@ -71,6 +71,25 @@ describe('/metrics', () => {
     assert.equal(sumOf(afterLoad, 'etcd_server_proposals_pending'), 0);
   });
 
+  test('lock metrics: waiters, hold time and handover through the v3lock gateway', async () => {
+    const b64 = (text: string): string => Buffer.from(text).toString('base64');
+    const lease = async (): Promise<string> => (JSON.parse((await post(server.clientPort, '/v3/lease/grant', { TTL: 30 })).body) as { ID: string }).ID;
+    const first = JSON.parse((await post(server.clientPort, '/v3/lock/lock', { name: b64('mlock'), lease: await lease() })).body) as { key: string };
+    const second = post(server.clientPort, '/v3/lock/lock', { name: b64('mlock'), lease: await lease() });
+    const deadline = Date.now() + 5000;
+    while (sumOf(await scrape(server.clientPort), 'latchkey_lock_waiters') !== 1) {
+      assert.ok(Date.now() < deadline, 'the second locker never showed as waiting');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await post(server.clientPort, '/v3/lock/unlock', { key: first.key });
+    const won = JSON.parse((await second).body) as { key: string };
+    assert.ok(Buffer.from(won.key, 'base64').toString().startsWith('mlock/'));
+    const metrics = await scrape(server.clientPort);
+    assert.equal(sumOf(metrics, 'latchkey_lock_waiters'), 0);
+    assert.equal(sumOf(metrics, 'latchkey_lock_hold_seconds_count'), 1);
+    assert.equal(sumOf(metrics, 'latchkey_lock_handover_seconds_count'), 1);
+  });
+
   test('--listen-metrics-urls serves /metrics and /health, not the gateway', async () => {
     const metrics = await scrape(metricsPort);
     assert.equal(sumOf(metrics, 'etcd_server_has_leader'), 1);

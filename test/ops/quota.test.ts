@@ -2,7 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdClient, prefixEnd, RpcError } from '../support/etcd-client';
 import { etcdctlOk } from '../support/etcdctl';
-import { startLatchkey, stopAll } from '../support/processes';
+import { startCluster, startLatchkey, stopAll } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
 
 const QUOTA_BYTES = 2 * 1024 * 1024;
@@ -79,6 +79,42 @@ describe('--quota-backend-bytes and the NOSPACE alarm', { skip: skipUnlessBinari
     } finally {
       client.close();
       await server.stop();
+    }
+  });
+
+  test('in a 3-member cluster the alarm is raised and disarmed for every member through Raft', async () => {
+    const members = await startCluster('latchkey', { size: 3, namePrefix: 'quota-m', extraArgs: ['--quota-backend-bytes', String(QUOTA_BYTES)] });
+    const clients = members.map((m) => new EtcdClient(m.endpoint));
+    try {
+      const [first, second, third] = clients as [EtcdClient, EtcdClient, EtcdClient];
+      let refused = false;
+      for (let i = 0; i < 200 && !refused; i += 1) {
+        try {
+          await first.put({ key: Buffer.from(`${PREFIX}${i}`), value: VALUE });
+        } catch (err) {
+          assert.ok(err instanceof RpcError && err.details === NO_SPACE, String(err));
+          refused = true;
+        }
+      }
+      assert.ok(refused, 'the quota was never reached');
+      const raisedBy = String((await first.status()).header.member_id);
+      for (const member of members) {
+        await eventually(
+          async () => (await etcdctlOk(member.endpoint, ['alarm', 'list'])).trim() === `memberID:${raisedBy} alarm:NOSPACE`,
+          `${member.name} lists the alarm`,
+        );
+      }
+      // Another member refuses growth too, while it still serves deletes.
+      await expectNoSpace(third.put({ key: Buffer.from('elsewhere'), value: Buffer.from('v') }));
+      await second.deleteRange({ key: Buffer.from(PREFIX), range_end: prefixEnd(PREFIX) });
+      assert.equal((await etcdctlOk(members[1]!.endpoint, ['alarm', 'disarm'])).trim(), `memberID:${raisedBy} alarm:NOSPACE`);
+      for (const member of members) {
+        await eventually(async () => (await etcdctlOk(member.endpoint, ['alarm', 'list'])).trim() === '', `${member.name} cleared the alarm`);
+      }
+      await third.put({ key: Buffer.from('elsewhere'), value: Buffer.from('v') });
+    } finally {
+      for (const c of clients) c.close();
+      await Promise.all(members.map((m) => m.stop('SIGKILL')));
     }
   });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { EtcdClient, prefixEnd, type Wire } from '../support/etcd-client';
 import { etcdctlOk } from '../support/etcdctl';
 import { freePorts } from '../support/ports';
-import { makeTempDir, startLatchkey, stopAll, type ServerProcess } from '../support/processes';
+import { makeTempDir, startCluster, startLatchkey, stopAll, type ServerProcess } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
 import { latchkeyCli, latchkeyCliOk } from './latchkey-cli';
 
@@ -57,24 +57,30 @@ describe('snapshot save → restore into a new 3-member cluster', { skip: skipUn
   test('every key comes back with its revisions, under a new cluster id', async () => {
     const work = makeTempDir('snapshot-restore');
     const file = path.join(work, 'backup.db');
-    const source = await startLatchkey({ name: 'source' });
-    const sourceClient = new EtcdClient(source.endpoint);
+    const source = await startCluster('latchkey', { size: 3, namePrefix: 'source-m' });
+    const writer = new EtcdClient(source[0]!.endpoint);
+    const saver = new EtcdClient(source[2]!.endpoint);
     let before: { keys: Map<string, KeyState>; revision: string };
     let sourceClusterId: string;
+    let leaseId: string;
     try {
-      await load(sourceClient);
-      before = await allKeys(sourceClient);
-      sourceClusterId = String((await sourceClient.status()).header.cluster_id);
-      await etcdctlOk(source.endpoint, ['snapshot', 'save', file]);
+      await load(writer);
+      leaseId = String((await writer.leaseGrant({ TTL: 3600 })).ID);
+      await writer.put({ key: Buffer.from(`${PREFIX}leased`), value: Buffer.from('held'), lease: leaseId });
+      // A linearizable read on the member that saves: it has applied every write above.
+      before = await allKeys(saver);
+      sourceClusterId = String((await saver.status()).header.cluster_id);
+      await etcdctlOk(source[2]!.endpoint, ['snapshot', 'save', file]);
     } finally {
-      sourceClient.close();
-      await source.stop();
+      writer.close();
+      saver.close();
+      await Promise.all(source.map((m) => m.stop('SIGKILL')));
     }
-    assert.equal(before.keys.size, 108);
+    assert.equal(before.keys.size, 109);
 
     const status = JSON.parse(await latchkeyCliOk(['snapshot', 'status', file, '-w', 'json'])) as Record<string, number>;
     assert.equal(String(status.revision), before.revision);
-    assert.ok(status.totalKey! > 108, `totalKey ${status.totalKey}`);
+    assert.ok(status.totalKey! > 109, `totalKey ${status.totalKey}`);
     assert.equal(status.totalSize, fs.statSync(file).size - 32);
     const table = await latchkeyCliOk(['snapshot', 'status', file, '-w', 'table']);
     assert.match(table, /\|\s+HASH\s+\|\s+REVISION\s+\|\s+TOTAL KEYS\s+\|\s+TOTAL SIZE\s+\|/);
@@ -114,6 +120,10 @@ describe('snapshot save → restore into a new 3-member cluster', { skip: skipUn
       }
       const restoredStatus = await clients[0]!.status();
       assert.notEqual(String(restoredStatus.header.cluster_id), sourceClusterId);
+      const leases = await clients[0]!.leaseLeases();
+      assert.deepEqual((leases.leases as Wire[]).map((l) => String(l.ID)), [leaseId]);
+      const leased = await clients[1]!.range({ key: Buffer.from(`${PREFIX}leased`) });
+      assert.equal(String(leased.kvs[0].lease), leaseId);
       const list = await clients[1]!.memberList();
       assert.deepEqual((list.members as Wire[]).map((m) => m.name as string).sort(), names);
       const put = await clients[2]!.put({ key: Buffer.from(`${PREFIX}new`), value: Buffer.from('x') });

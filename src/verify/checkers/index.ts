@@ -9,6 +9,7 @@
  *   checkElection(history: ElectionHistory): CheckResult
  *   checkLease(history: LeaseHistory): CheckResult
  *   renderReport(results: readonly CheckResult[]): string   (markdown)
+ *   historyToJson(history: unknown): string / historyFromJson<T>(text: string): T   (bigint, Infinity safe)
  */
 export { checkRegister, type RegisterCheckOptions } from './register';
 export { checkAppend } from './append';
@@ -17,3 +18,4 @@ export { checkLock } from './lock';
 export { checkElection } from './election';
 export { checkLease } from './lease';
 export { renderReport } from './report';
+export { historyToJson, historyFromJson } from './history-json';

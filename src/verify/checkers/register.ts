@@ -32,6 +32,15 @@ export function checkRegister(operations: readonly RegisterOperation[], options:
   let checked = 0;
   for (const [key, keyOperations] of byKey) {
     checked += keyOperations.length;
+    const phantom = readOfUnwrittenValue(keyOperations);
+    if (phantom !== undefined) {
+      sink.add(
+        `key ${JSON.stringify(key)} is not linearizable: #${phantom.id} ${registerModel.describe(phantom.input, phantom.output)} ` +
+          'returned a value no write or cas could have written',
+        [phantom.id],
+      );
+      continue;
+    }
     const result = searchLinearization(registerModel, keyOperations, { maxSteps, deadlineMs });
     steps += result.steps;
     if (result.outcome === 'unknown') keysUnknown++;
@@ -87,4 +96,22 @@ function partitionByKey(
     });
   }
   return byKey;
+}
+
+/** Cheap pre-check: a read of a value nothing could have written needs no search. */
+function readOfUnwrittenValue(
+  operations: readonly LinearizableOperation<RegisterInput, RegisterOutput>[],
+): LinearizableOperation<RegisterInput, RegisterOutput> | undefined {
+  const written = new Set<string>();
+  for (const operation of operations) {
+    if (operation.input.op !== 'read') written.add(operation.input.value);
+  }
+  return operations.find(
+    (operation) =>
+      operation.input.op === 'read' &&
+      operation.output !== undefined &&
+      operation.output.value !== null &&
+      operation.output.value !== undefined &&
+      !written.has(operation.output.value),
+  );
 }

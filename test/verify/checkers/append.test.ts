@@ -102,3 +102,15 @@ describe('append checker', () => {
     assert.match(found[0]!, /key "y"/);
   });
 });
+
+describe('append checker without a final read', () => {
+  test('the longest read stands in: divergent reads still fail, lost appends cannot be told', () => {
+    const history = validHistory();
+    history.finalLists = {};
+    const result = checkAppend(history);
+    assert.equal(result.outcome, 'valid', JSON.stringify(result.violations));
+    assert.equal(result.stats['keysWithoutFinalRead'], 1);
+    history.operations.push(read(['a', 'c'], 20, 21));
+    assert.ok(messages(history).some((m) => /not a prefix of the final list/.test(m)));
+  });
+});

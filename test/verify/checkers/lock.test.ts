@@ -51,8 +51,9 @@ describe('lock checker', () => {
     const history = validHistory();
     history.holds.push({ holder: 4, token: 12n, acquiredMs: 60, releasedMs: 61 });
     history.resourceLog.push({ holder: 9, token: 99n, acceptedMs: 70, accepted: true });
-    history.resourceLog.push({ holder: 2, token: 99n, acceptedMs: 71, accepted: true });
+    history.resourceLog.push({ holder: 2, token: 20n, acceptedMs: 71, accepted: true });
     const found = messages(history);
+    assert.ok(found.some((m) => /accepted token 20 from holder 2; it was issued to 1/.test(m)), found.join('\n'));
     assert.ok(found.some((m) => /token 12 was issued twice/.test(m)), found.join('\n'));
     assert.ok(found.some((m) => /token 99, which was never issued/.test(m)), found.join('\n'));
   });

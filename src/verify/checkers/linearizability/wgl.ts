@@ -35,13 +35,13 @@ const cacheEntriesMax = 2_000_000;
  */
 export function searchLinearization<S, I, O>(
   model: Model<S, I, O>,
-  operations: readonly LinearizableOperation<I, O>[],
+  history: readonly LinearizableOperation<I, O>[],
   budget: SearchBudget,
 ): SearchResult {
-  const n = operations.length;
+  const n = history.length;
   if (n === 0) return { outcome: 'valid', steps: 0 };
-  const ordered = numberForSearch(operations);
-  operations = ordered.operations;
+  const ordered = numberForSearch(history);
+  const operations = ordered.operations;
   const list = new EntryList(n, entryOrder(operations));
   const linearized = new LinearizedSet(ordered.knownCount, n - ordered.knownCount);
   const cache = new MemoCache();
