@@ -114,9 +114,20 @@ function readCommand(command: string, args: string[]): string {
   }
 }
 
+/** HEAD, marked when the working tree (outside benchmarks/results) has uncommitted changes. */
+function describeCommit(): string {
+  const head = readCommand('git', ['rev-parse', 'HEAD']);
+  const changed = readCommand('git', ['status', '--porcelain'])
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.includes('benchmarks/results'));
+  return changed.length > 0 ? `${head} + uncommitted changes in ${changed.length} files` : head;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const startedMs = Date.now();
+  // Read before the run: the build under test is the tree as it is now.
+  const commit = describeCommit();
   const records: RunRecord[] = [];
   const rss: RssRecord[] = [];
   const scaleRss: RssRecord[] = [];
@@ -127,7 +138,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const info: RunInfo = {
     date,
-    commit: readCommand('git', ['rev-parse', 'HEAD']),
+    commit,
     mode: args.scale ? `${args.mode} + scale` : args.mode,
     repeats: args.repeats,
     durationSeconds: args.durationSeconds,

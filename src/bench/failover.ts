@@ -66,6 +66,14 @@ async function waitNewLeader(endpoints: string[], oldLeaderId: string, deadlineM
   }
 }
 
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Campaigns until elected. A campaign's watch can break while the cluster has no leader
  * (etcd ends `hasleader` streams then); the candidate key survives with the session, so
@@ -100,6 +108,8 @@ export async function runElectionFailover(options: BenchOptions, kill: KillMembe
   const queuedClients = survivors.map(
     (endpoint) => new Client({ endpoints: [endpoint, ...survivors.filter((e) => e !== endpoint)], callTimeoutMs: QUEUED_CALL_TIMEOUT_MS }),
   );
+  // Ends the queued campaigns' retry loops on every path out of this function.
+  const abort = new AbortController();
   try {
     const doomedSession = await Session.create(doomedClient, { ttlSeconds: options.sessionTtlSeconds });
     await new Election(doomedSession, name).campaign('doomed');
@@ -109,7 +119,6 @@ export async function runElectionFailover(options: BenchOptions, kill: KillMembe
         return { session, election: new Election(session, name), value: `queued-${i}` };
       }),
     );
-    const abort = new AbortController();
     const campaigns = queued.map(({ election, value }) => campaignUntilElected(election, value, abort.signal));
     for (const campaign of campaigns) campaign.catch(() => undefined);
 
@@ -119,7 +128,7 @@ export async function runElectionFailover(options: BenchOptions, kill: KillMembe
     await kill(leaderIndex);
     const deadlineMs = Date.now() + FAILOVER_TIMEOUT_MS;
     const leaderElected = waitNewLeader(survivors, leaderId, deadlineMs).then(() => performance.now() - killedAtMs);
-    const campaignerElected = Promise.any(campaigns).then(
+    const campaignerElected = withTimeout(Promise.any(campaigns), FAILOVER_TIMEOUT_MS, 'a queued campaigner elected').then(
       () => performance.now() - killedAtMs,
       (error: AggregateError) => {
         throw new Error(`no queued campaigner was elected: ${error.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
@@ -132,6 +141,7 @@ export async function runElectionFailover(options: BenchOptions, kill: KillMembe
     histogram.recordMs(campaignerElectedMs);
     return { leaderElectedMs, campaignerElectedMs, killedEndpoint: endpoints[leaderIndex]!, histogram };
   } finally {
+    abort.abort();
     doomedClient.close();
     for (const client of queuedClients) client.close();
   }

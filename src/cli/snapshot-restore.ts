@@ -52,7 +52,23 @@ export async function restoreSnapshot(options: RestoreOptions, logger: Logger): 
     throw new SnapshotFileError(`--initial-cluster has ${options.name}=${local.peerUrls.join(',')} but --initial-advertise-peer-urls is ${advertised}`);
   }
   const clusterId = computeClusterId(members.map((m) => m.id));
+  try {
+    return await writeMemberDir(options, layout, members, local, clusterId, logger);
+  } catch (err) {
+    // Leave no half-restored member dir behind: a retry would refuse it as existing.
+    fs.rmSync(layout.memberDir, { recursive: true, force: true });
+    throw err;
+  }
+}
 
+async function writeMemberDir(
+  options: RestoreOptions,
+  layout: ReturnType<typeof storageLayout>,
+  members: MemberInfo[],
+  local: MemberInfo,
+  clusterId: bigint,
+  logger: Logger,
+): Promise<RestoreResult> {
   fs.mkdirSync(layout.snapDir, { recursive: true, mode: 0o700 });
   const staged = path.join(layout.memberDir, 'restore.db');
   await extractDatabase(options.snapshotFile, staged, options.skipHashCheck);

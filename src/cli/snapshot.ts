@@ -27,7 +27,8 @@ interface StatusFlags {
 const DEFAULT_PEER_URL = 'http://localhost:2380';
 
 function fail(command: string, err: unknown): void {
-  const known = err instanceof SnapshotFileError || err instanceof ConfigError;
+  const systemError = err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
+  const known = err instanceof SnapshotFileError || err instanceof ConfigError || systemError;
   process.stderr.write(`latchkey snapshot ${command}: ${err instanceof Error ? err.message : String(err)}\n`);
   if (!known && err instanceof Error && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;

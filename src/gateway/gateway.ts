@@ -87,7 +87,7 @@ export class Gateway {
       const body = await readBody(req, this.options.maxBodyBytes);
       request = this.decode(bound, body.trim().length === 0 ? {} : parseGoJson(body));
     } catch (err) {
-      this.fail(bound, res, err, false);
+      this.fail(bound, res, err);
       return;
     }
     if (bound.kind === 'unary') {
@@ -98,14 +98,14 @@ export class Gateway {
       });
       bound.handler(call, (err: Partial<ServiceError> | null, response?: unknown) => {
         if (err !== null && err !== undefined) {
-          this.fail(bound, res, err, false);
+          this.fail(bound, res, err);
           return;
         }
         let json: string;
         try {
           json = JSON.stringify(this.toJson(bound, response));
         } catch (encodeErr) {
-          this.fail(bound, res, encodeErr, false);
+          this.fail(bound, res, encodeErr);
           return;
         }
         this.report(bound, GrpcCode.OK);
@@ -206,7 +206,7 @@ export class Gateway {
     return errorToStatus(err, this.logger, `${bound.route.service}/${bound.route.method}`);
   }
 
-  private fail(bound: BoundMethod, res: http.ServerResponse, err: unknown, _streaming: boolean): void {
+  private fail(bound: BoundMethod, res: http.ServerResponse, err: unknown): void {
     const status = this.status(bound, err);
     this.report(bound, status.code);
     if (res.headersSent) {

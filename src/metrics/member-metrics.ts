@@ -5,9 +5,6 @@
 export interface MemberMetrics {
   /** The member saw a new (non-empty) leader. */
   leaderChanged(): void;
-  /** Entries committed by Raft and applied to the state machine, by count. */
-  proposalsCommitted(count: number): void;
-  proposalsApplied(count: number): void;
   /** A proposal started (+1) or finished (-1) waiting for its apply. */
   proposalPending(delta: number): void;
   proposalFailed(): void;
@@ -25,8 +22,6 @@ export interface MemberMetrics {
 /** Records nothing: the default where no registry is wired (tests, tools). */
 export const NO_METRICS: MemberMetrics = {
   leaderChanged: () => undefined,
-  proposalsCommitted: () => undefined,
-  proposalsApplied: () => undefined,
   proposalPending: () => undefined,
   proposalFailed: () => undefined,
   walFsync: () => undefined,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rangeRequestFromWire } from '../api/codec/kv-requests';
-import type { MemberPort } from '../api/member-port';
+import type { Answer, MemberPort, StatusResult } from '../api/member-port';
 import type { MemberMetrics } from './member-metrics';
 
 /** etcd's bucket layouts (prometheus.ExponentialBuckets(0.001, 2, 14) etc.). */
@@ -14,6 +14,9 @@ const ALL_KEYS_COUNT = { key: Buffer.from([0]), range_end: Buffer.from([0]), cou
 /** Scrape-time reads of the member must not hang a scrape. */
 const SCRAPE_READ_TIMEOUT_MS = 1000;
 
+/** Gauges of one scrape share a Status read made within this window. */
+const STATUS_REUSE_MS = 100;
+
 /**
  * One member's Prometheus metrics, named as etcd names them where the meaning matches.
  * Per-member registry (not prom-client's global one) so several members can share a process.
@@ -23,8 +26,6 @@ export class MetricsRegistry implements MemberMetrics {
   private member: MemberPort | undefined;
 
   private readonly leaderChanges = new Counter({ name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers: [this.registry] });
-  private readonly committed = new Counter({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers: [this.registry] });
-  private readonly applied = new Counter({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers: [this.registry] });
   private readonly pending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers: [this.registry] });
   private readonly failed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers: [this.registry] });
   private readonly walFsyncs = new Histogram({ name: 'etcd_disk_wal_fsync_duration_seconds', help: 'The latency distributions of fsync called by WAL.', buckets: DISK_BUCKETS, registers: [this.registry] });
@@ -40,18 +41,47 @@ export class MetricsRegistry implements MemberMetrics {
   private readonly lockHolds = new Histogram({ name: 'latchkey_lock_hold_seconds', help: 'How long locks were held.', buckets: LOCK_BUCKETS, registers: [this.registry] });
   private readonly lockHandovers = new Histogram({ name: 'latchkey_lock_handover_seconds', help: 'Time from a lock release to the next waiter holding it.', buckets: LOCK_BUCKETS, registers: [this.registry] });
 
+  /** One Status read shared by the gauges of a scrape. */
+  private statusRead: { at: number; answer: Promise<Answer<StatusResult> | undefined> } | undefined;
+
   constructor() {
     const read = (): MemberPort | undefined => this.member;
     const ctx = (): { signal: AbortSignal; requireLeader: boolean } => ({ signal: AbortSignal.timeout(SCRAPE_READ_TIMEOUT_MS), requireLeader: false });
+    const status = (): Promise<Answer<StatusResult> | undefined> => {
+      const member = read();
+      if (member === undefined) return Promise.resolve(undefined);
+      const now = performance.now();
+      if (this.statusRead === undefined || now - this.statusRead.at > STATUS_REUSE_MS) {
+        this.statusRead = { at: now, answer: member.maintenance.status(ctx()).catch(() => undefined) };
+      }
+      return this.statusRead.answer;
+    };
+    // etcd sets these two gauges to the Raft commit and applied indexes.
+    new Gauge({
+      name: 'etcd_server_proposals_committed_total',
+      help: 'The total number of consensus proposals committed.',
+      registers: [this.registry],
+      async collect() {
+        const answer = await status();
+        if (answer !== undefined) this.set(Number(answer.result.raftIndex));
+      },
+    });
+    new Gauge({
+      name: 'etcd_server_proposals_applied_total',
+      help: 'The total number of consensus proposals applied.',
+      registers: [this.registry],
+      async collect() {
+        const answer = await status();
+        if (answer !== undefined) this.set(Number(answer.result.raftAppliedIndex));
+      },
+    });
     new Gauge({
       name: 'etcd_server_has_leader',
       help: 'Whether or not a leader exists. 1 is existence, 0 is not.',
       registers: [this.registry],
       async collect() {
-        const member = read();
-        if (member === undefined) return;
-        const status = await member.maintenance.status(ctx()).catch(() => undefined);
-        this.set(status !== undefined && status.result.leader !== 0n ? 1 : 0);
+        const answer = await status();
+        this.set(answer !== undefined && answer.result.leader !== 0n ? 1 : 0);
       },
     });
     new Gauge({
@@ -59,10 +89,8 @@ export class MetricsRegistry implements MemberMetrics {
       help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.',
       registers: [this.registry],
       async collect() {
-        const member = read();
-        if (member === undefined) return;
-        const status = await member.maintenance.status(ctx()).catch(() => undefined);
-        this.set(status !== undefined && status.result.leader !== 0n && status.result.leader === status.header.memberId ? 1 : 0);
+        const answer = await status();
+        this.set(answer !== undefined && answer.result.leader !== 0n && answer.result.leader === answer.header.memberId ? 1 : 0);
       },
     });
     new Gauge({
@@ -70,10 +98,8 @@ export class MetricsRegistry implements MemberMetrics {
       help: 'Total size of the underlying database physically allocated in bytes.',
       registers: [this.registry],
       async collect() {
-        const member = read();
-        if (member === undefined) return;
-        const status = await member.maintenance.status(ctx()).catch(() => undefined);
-        if (status !== undefined) this.set(Number(status.result.dbSize));
+        const answer = await status();
+        if (answer !== undefined) this.set(Number(answer.result.dbSize));
       },
     });
     new Gauge({
@@ -108,8 +134,6 @@ export class MetricsRegistry implements MemberMetrics {
   }
 
   leaderChanged(): void { this.leaderChanges.inc(); }
-  proposalsCommitted(count: number): void { if (count > 0) this.committed.inc(count); }
-  proposalsApplied(count: number): void { if (count > 0) this.applied.inc(count); }
   proposalPending(delta: number): void { this.pending.inc(delta); }
   proposalFailed(): void { this.failed.inc(); }
   walFsync(seconds: number): void { this.walFsyncs.observe(seconds); }

@@ -342,7 +342,6 @@ export class Member {
 
   private applyCommitted(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
-    this.metrics.proposalsCommitted(entries.length);
     const requests: CommittedRequest[] = [];
     const membershipAnswers: bigint[] = [];
     for (const entry of entries) {
@@ -365,7 +364,6 @@ export class Member {
     // One LMDB write transaction (apply + commit; its fsync runs later, off the loop).
     this.metrics.backendCommit((performance.now() - commitStarted) / 1000);
     this.appliedIndex = last;
-    this.metrics.proposalsApplied(entries.length);
     if (batch.writes.length > 0) this.watchHub.notify(batch.writes);
     if (batch.compactedRevision !== undefined) this.watchHub.compacted(batch.compactedRevision);
     failpoint('afterApplyBeforeAnswer');

@@ -232,6 +232,56 @@ describe('fuzz: every gRPC method with random and malformed messages', { timeout
     assert.equal(Buffer.from(read.kvs[0].value).toString(), 'ok');
   });
 
+  /** One typed call through the raw caller; the decoded response for OK unary calls. */
+  async function typedCall(name: string, message: PlainMessage, deadlineMs: number): Promise<{ outcome: CallOutcome; response: PlainMessage | undefined }> {
+    const method = byName.get(name);
+    assert.ok(method !== undefined, `no method ${name}`);
+    const outcome = await caller.call(method, [encodeMessage(method.requestType, message)], deadlineMs);
+    const first = outcome.code === grpc.status.OK ? outcome.responses[0] : undefined;
+    const response = first === undefined ? undefined : (method.responseType.toObject(method.responseType.decode(first), { longs: String }) as PlainMessage);
+    return { outcome, response };
+  }
+
+  test('blocking calls cut off by random deadlines leave no key behind and the lock stays usable', async () => {
+    const seed = fuzzSeed('grpc-blocking');
+    const holderLease = String((await client.leaseGrant({ TTL: 60 })).ID);
+    const waiterLease = String((await client.leaseGrant({ TTL: 60 })).ID);
+    const held = await typedCall('Lock.Lock', { name: Buffer.from('fz-lock'), lease: holderLease }, 5_000);
+    assert.equal(held.outcome.code, grpc.status.OK, held.outcome.details);
+    const leader = await typedCall('Election.Campaign', { name: Buffer.from('fz-elect'), lease: holderLease, value: Buffer.from('x') }, 5_000);
+    assert.equal(leader.outcome.code, grpc.status.OK, leader.outcome.details);
+    const prefixKeys = async (prefix: string): Promise<number> =>
+      Number((await client.range({ key: Buffer.from(`${prefix}/`), range_end: Buffer.from(`${prefix}0`), count_only: true })).count ?? 0);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 300 })), { minLength: 1, maxLength: 4 }), async (waits) => {
+        const outcomes = await Promise.all(
+          waits.map(([isLock, deadlineMs]) =>
+            isLock
+              ? typedCall('Lock.Lock', { name: Buffer.from('fz-lock'), lease: waiterLease }, deadlineMs)
+              : typedCall('Election.Campaign', { name: Buffer.from('fz-elect'), lease: waiterLease, value: Buffer.from('y') }, deadlineMs),
+          ),
+        );
+        for (const { outcome } of outcomes) assert.equal(outcome.code, grpc.status.DEADLINE_EXCEEDED, `a waiter got ${outcome.code} ${outcome.details}`);
+        // Each cancelled waiter deletes its key again (as etcd's mutex does); allow the deletes to land.
+        const deadline = Date.now() + 3_000;
+        while ((await prefixKeys('fz-lock')) + (await prefixKeys('fz-elect')) > 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await prefixKeys('fz-lock'), 1, 'a cancelled Lock left its key behind');
+        assert.equal(await prefixKeys('fz-elect'), 1, 'a cancelled Campaign left its key behind');
+        assertAlive('after cancelled waiters');
+      }),
+      { numRuns: fuzzRuns(15), seed, endOnFailure: true, includeErrorInReport: true },
+    );
+    // The holder releases; the next waiter acquires at once.
+    const unlocked = await typedCall('Lock.Unlock', { key: held.response?.key }, 5_000);
+    assert.equal(unlocked.outcome.code, grpc.status.OK, unlocked.outcome.details);
+    const next = await typedCall('Lock.Lock', { name: Buffer.from('fz-lock'), lease: waiterLease }, 5_000);
+    assert.equal(next.outcome.code, grpc.status.OK, next.outcome.details);
+    await client.leaseRevoke({ ID: holderLease });
+    await client.leaseRevoke({ ID: waiterLease });
+    assert.equal(await prefixKeys('fz-lock'), 0);
+    assert.equal(await prefixKeys('fz-elect'), 0);
+  });
+
   test('the method list covers every service', () => {
     const services = new Set([...byName.keys()].map((name) => name.split('.')[0]));
     assert.deepEqual([...services].sort(), ['Auth', 'Cluster', 'Election', 'KV', 'Lease', 'Lock', 'Maintenance', 'Watch']);

@@ -80,7 +80,6 @@ const SCRIPT: Array<[string, unknown]> = [
   ['/v3/election/proclaim', { leader: { name: b64('e'), key: b64('e/1'), rev: '1', lease: '1' }, value: b64('v') }],
   ['/v3/lock/unlock', { key: b64('no-such-lock/1') }],
   ['/v3/lock/unlock', {}],
-  ['/v3/watch', ''],
 ];
 
 function describeAnswer(a: HttpAnswer): { status: number; body: unknown } {
@@ -185,6 +184,32 @@ describe('HTTP/JSON gateway, compared with etcd 3.4', { skip: skipUnlessBinaries
     assert.equal(unlocked.status, 200, unlocked.body);
   });
 
+  test('election campaign, observe stream, leader and resign answer like etcd', async () => {
+    for (const server of [etcd, latchkey]) {
+      const grant = JSON.parse((await post(server.clientPort, '/v3/lease/grant', { TTL: 30 })).body) as { ID: string };
+      const won = await post(server.clientPort, '/v3/election/campaign', { name: b64('gw-elect'), lease: grant.ID, value: b64('me') });
+      assert.equal(won.status, 200, `${server.kind}: ${won.body}`);
+      const leader = (JSON.parse(won.body) as { leader: { name: string; key: string; rev: string; lease: string } }).leader;
+      assert.equal(leader.name, b64('gw-elect'));
+      assert.equal(leader.lease, grant.ID);
+      const observe = new LineStream(server.clientPort, '/v3/election/observe', JSON.stringify({ name: b64('gw-elect') }));
+      try {
+        const first = (await observe.next()) as { result: { kv: { value: string } } };
+        assert.equal(first.result.kv.value, b64('me'), server.kind);
+        const proclaimed = await post(server.clientPort, '/v3/election/proclaim', { leader, value: b64('again') });
+        assert.equal(proclaimed.status, 200, proclaimed.body);
+        const second = (await observe.next()) as { result: { kv: { value: string } } };
+        assert.equal(second.result.kv.value, b64('again'));
+      } finally {
+        observe.close();
+      }
+      const current = JSON.parse((await post(server.clientPort, '/v3/election/leader', { name: b64('gw-elect') })).body) as { kv: { value: string } };
+      assert.equal(current.kv.value, b64('again'));
+      const resigned = await post(server.clientPort, '/v3/election/resign', { leader });
+      assert.equal(resigned.status, 200, resigned.body);
+    }
+  });
+
   test('gRPC still works on the same port (etcdctl-style client via HTTP/2)', async () => {
     const { EtcdClient } = await import('../support/etcd-client');
     const client = new EtcdClient(latchkey.endpoint);
@@ -194,5 +219,23 @@ describe('HTTP/JSON gateway, compared with etcd 3.4', { skip: skipUnlessBinaries
     } finally {
       client.close();
     }
+  });
+});
+
+describe('gateway streams at shutdown', () => {
+  after(stopAll);
+
+  test('SIGTERM ends an open HTTP watch with an UNAVAILABLE error line and the server exits promptly', async () => {
+    const server = await startLatchkey();
+    const stream = new LineStream(server.clientPort, '/v3/watch', JSON.stringify({ create_request: { key: b64('shutdown') } }));
+    const created = (await stream.next()) as { result: { created?: boolean } };
+    assert.equal(created.result.created, true);
+    const started = Date.now();
+    const exit = server.stop('SIGTERM');
+    const last = (await stream.next()) as { error: { grpc_code: number; http_code: number; message: string } };
+    assert.deepEqual(last.error, { grpc_code: 14, http_code: 503, message: 'etcdserver: server stopped', http_status: 'Service Unavailable' });
+    assert.equal(await stream.next(), undefined);
+    assert.equal((await exit).code, 0);
+    assert.ok(Date.now() - started < 5000, 'the open HTTP stream did not hold up the shutdown');
   });
 });

@@ -2,7 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdClient, prefixEnd, RpcError } from '../support/etcd-client';
 import { etcdctlOk } from '../support/etcdctl';
-import { startCluster, startLatchkey, stopAll } from '../support/processes';
+import { makeTempDir, startCluster, startLatchkey, stopAll } from '../support/processes';
 import { skipUnlessBinaries } from '../support/skip';
 
 const QUOTA_BYTES = 2 * 1024 * 1024;
@@ -28,8 +28,9 @@ describe('--quota-backend-bytes and the NOSPACE alarm', { skip: skipUnlessBinari
   after(stopAll);
 
   test('fill the quota, see NOSPACE, free space, disarm, write again', async () => {
-    const server = await startLatchkey({ name: 'quota', extraArgs: ['--quota-backend-bytes', String(QUOTA_BYTES)] });
-    const client = new EtcdClient(server.endpoint);
+    const options = { name: 'quota', dataDir: makeTempDir('quota'), extraArgs: ['--quota-backend-bytes', String(QUOTA_BYTES)] };
+    let server = await startLatchkey(options);
+    let client = new EtcdClient(server.endpoint);
     try {
       const memberId = BigInt((await client.status()).header.member_id as string);
       let refusedAt = -1;
@@ -49,6 +50,13 @@ describe('--quota-backend-bytes and the NOSPACE alarm', { skip: skipUnlessBinari
       assert.equal((await etcdctlOk(server.endpoint, ['alarm', 'list'])).trim(), `memberID:${memberId} alarm:NOSPACE`);
       const status = await client.status();
       assert.deepEqual(status.errors, [`memberID:${memberId} alarm:NOSPACE `]);
+
+      // The alarm is applied state in the database: a restart keeps it.
+      client.close();
+      await server.stop();
+      server = await startLatchkey({ ...options, clientPort: server.clientPort, peerPort: server.peerPort });
+      client = new EtcdClient(server.endpoint);
+      assert.equal((await etcdctlOk(server.endpoint, ['alarm', 'list'])).trim(), `memberID:${memberId} alarm:NOSPACE`);
 
       // Even a tiny write and a lease grant are refused while the alarm is raised; reads work.
       await expectNoSpace(client.put({ key: Buffer.from('small'), value: Buffer.from('v') }));
@@ -106,7 +114,10 @@ describe('--quota-backend-bytes and the NOSPACE alarm', { skip: skipUnlessBinari
       }
       // Another member refuses growth too, while it still serves deletes.
       await expectNoSpace(third.put({ key: Buffer.from('elsewhere'), value: Buffer.from('v') }));
-      await second.deleteRange({ key: Buffer.from(PREFIX), range_end: prefixEnd(PREFIX) });
+      const deleted = await second.deleteRange({ key: Buffer.from(PREFIX), range_end: prefixEnd(PREFIX) });
+      await second.compact({ revision: deleted.header.revision, physical: true });
+      // Defragment is per member, as in etcd: every member's file must shrink below the quota.
+      await etcdctlOk(members.map((m) => m.endpoint), ['defrag']);
       assert.equal((await etcdctlOk(members[1]!.endpoint, ['alarm', 'disarm'])).trim(), `memberID:${raisedBy} alarm:NOSPACE`);
       for (const member of members) {
         await eventually(async () => (await etcdctlOk(member.endpoint, ['alarm', 'list'])).trim() === '', `${member.name} cleared the alarm`);

@@ -31,6 +31,9 @@ export class PeerProxy {
   private allBlocked = false;
   /** Bytes forwarded, for tests and the report. */
   forwardedBytes = 0;
+  /** Accepted connections whose dialing member was / was not identified (for the report). */
+  attributed = 0;
+  unattributed = 0;
 
   constructor(
     readonly destination: string,
@@ -57,6 +60,8 @@ export class PeerProxy {
       return;
     }
     const source = client.remotePort === undefined ? UNKNOWN_SOURCE : this.resolveSource(client.remotePort, this.listenPort);
+    if (source === UNKNOWN_SOURCE) this.unattributed++;
+    else this.attributed++;
     if (this.isBlocked(source)) {
       client.destroy();
       return;

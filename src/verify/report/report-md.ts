@@ -13,6 +13,8 @@ export interface RunSummary {
   durationMs: number;
   counters: Counters;
   quiescence: { ok: boolean; detail: string };
+  /** Peer connections through the fault proxies whose dialing member was identified / not. */
+  peerConnections: { attributed: number; unattributed: number };
   checks: CheckResult[];
   faultEvents: FaultEvent[];
   verdict: string;
@@ -27,6 +29,7 @@ export function renderReport(s: RunSummary): string {
   lines.push(`# latchkey verify — ${s.verdict}`, '');
   lines.push(`- target: ${s.target}, members: ${s.members}, workload: ${s.workload}, faults: ${s.faults}, seed: ${s.seed}`);
   lines.push(`- duration: ${seconds(s.durationMs)} s; operations ok ${s.counters.ok}, fail ${s.counters.fail}, unknown ${s.counters.unknown}`);
+  lines.push(`- peer connections through the fault proxies: ${s.peerConnections.attributed} attributed to their dialing member, ${s.peerConnections.unattributed} not (only 'blockAll' cuts those)`);
   lines.push(`- quiescence after heal: ${s.quiescence.ok ? 'reached' : 'NOT reached'} (${s.quiescence.detail})`, '');
   lines.push('## Checkers', '', '| checker | outcome | violations | stats |', '|---|---|---|---|');
   for (const c of s.checks) {

@@ -1,34 +1,31 @@
-import type { AppendHistory, CheckResult, LeaseHistory, LockHistory, RegisterOperation } from '../history';
-import { checkRegister } from '../checkers/register';
+import type { AppendHistory, CheckResult, LeaseHistory, LockHistory, RegisterOperation, WatchHistory } from '../history';
+import { checkAppend, checkLease, checkLock, checkRegister, checkWatch } from '../checkers';
 
 /**
- * The one place the runner calls the checkers (src/verify/checkers, written separately).
- * Checkers not yet available answer 'unknown' — never 'valid' — so a run without its checker
- * cannot pass silently.
+ * The one place the runner calls the checkers (src/verify/checkers), with the runner's
+ * budgets. A checker that runs out of budget answers 'unknown', which the runner reports as
+ * an inconclusive verdict, never as a pass.
  */
 
-function notAvailable(checker: string): CheckResult {
-  return {
-    checker,
-    valid: false,
-    outcome: 'unknown',
-    violations: [{ checker, message: `checker '${checker}' is not available in this build` }],
-    stats: {},
-  };
-}
+/** Wall-clock budget for the register linearizability search. */
+const REGISTER_TIME_LIMIT_MS = 60_000;
 
 export function checkRegisterHistory(operations: readonly RegisterOperation[]): CheckResult {
-  return checkRegister(operations, { timeLimitMs: 60_000 });
+  return checkRegister(operations, { timeLimitMs: REGISTER_TIME_LIMIT_MS });
 }
 
-export function checkAppendHistory(_history: AppendHistory): CheckResult {
-  return notAvailable('append');
+export function checkAppendHistory(history: AppendHistory): CheckResult {
+  return checkAppend(history);
 }
 
-export function checkLockHistory(_history: LockHistory): CheckResult {
-  return notAvailable('lock');
+export function checkLockHistory(history: LockHistory): CheckResult {
+  return checkLock(history);
 }
 
-export function checkLeaseHistory(_history: LeaseHistory): CheckResult {
-  return notAvailable('lease');
+export function checkLeaseHistory(history: LeaseHistory): CheckResult {
+  return checkLease(history);
+}
+
+export function checkWatchHistory(history: WatchHistory): CheckResult {
+  return checkWatch(history);
 }

@@ -57,7 +57,7 @@ export class CallError extends Error {
    * connection lost mid-call) is indeterminate.
    */
   get definitelyFailed(): boolean {
-    if (this.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established|connect/i.test(this.details)) return true;
+    if (this.code === grpc.status.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(this.details)) return true;
     return (
       this.code === grpc.status.INVALID_ARGUMENT ||
       this.code === grpc.status.FAILED_PRECONDITION ||

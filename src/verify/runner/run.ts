@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../log';
 import type { CheckResult } from '../history';
+import { historyToJson } from '../checkers';
 import { Nemesis } from '../faults/nemesis';
 import type { FaultKind } from '../faults/types';
 import { renderReport, type RunSummary } from '../report/report-md';
@@ -10,6 +11,7 @@ import { AppendWorkload } from '../workloads/append';
 import { LeaseWorkload } from '../workloads/lease';
 import { LockWorkload } from '../workloads/lock';
 import { RegisterWorkload } from '../workloads/register';
+import { WatchWorkload } from '../workloads/watch';
 import type { Workload, WorkloadDeps } from '../workloads/types';
 import { Cluster, type Target } from './cluster';
 import { Random } from './random';
@@ -22,7 +24,7 @@ import { EtcdRpc } from './rpc';
  * history.json / report.md / timeline.svg, and return one verdict.
  */
 
-export const WORKLOAD_NAMES = ['register', 'append', 'lock', 'lease'] as const;
+export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lease'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface VerifyOptions {
@@ -68,13 +70,11 @@ function makeWorkload(name: WorkloadName, deps: WorkloadDeps): Workload {
       return new LockWorkload(deps);
     case 'lease':
       return new LeaseWorkload(deps);
+    case 'watch':
+      return new WatchWorkload(deps);
   }
 }
 
-/** JSON with bigints as decimal strings and Infinity as "Infinity". */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v === Infinity ? 'Infinity' : v), 1);
-}
 
 export async function runVerify(options: VerifyOptions): Promise<VerifyOutcome> {
   if (options.workloads.length === 0) throw new Error('no workload given');
@@ -161,11 +161,15 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyOutcome> 
       durationMs: runEndMs - startMs,
       counters: { ...c },
       quiescence,
+      peerConnections: {
+        attributed: [...cluster.proxies.values()].reduce((n, p) => n + p.attributed, 0),
+        unattributed: [...cluster.proxies.values()].reduce((n, p) => n + p.unattributed, 0),
+      },
       checks,
       faultEvents: nemesis.events,
       verdict: line,
     };
-    fs.writeFileSync(files.history, toJson({ summary: { ...summary, checks: undefined }, faults: nemesis.events, workloads: histories }));
+    fs.writeFileSync(files.history, historyToJson({ summary: { ...summary, checks: undefined }, faults: nemesis.events, workloads: histories }));
     fs.writeFileSync(files.report, renderReport(summary));
     fs.writeFileSync(files.timeline, renderTimeline(recorder.bars, nemesis.events, runEndMs));
     return { verdict, line, exitCode: verdict === 'PASS' ? 0 : verdict === 'FAIL' ? 1 : 3, checks, files };
