@@ -69,6 +69,9 @@ function matchesPrefacePrefix(head: Buffer): boolean {
   return head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
 }
 
+/** A connection that says nothing for this long is closed before it is classified. */
+export const SNIFF_TIMEOUT_MS = 30_000;
+
 export interface ClientServerOptions extends Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> {
   /** Counts RPCs and serves /metrics on the client port. */
   metrics?: MetricsRegistry;
@@ -209,10 +212,13 @@ export class ClientServer {
    */
   private sniff(socket: net.Socket): void {
     let head = Buffer.alloc(0);
+    const silent = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
+    socket.once('close', () => clearTimeout(silent));
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const couldBeHttp2 = matchesPrefacePrefix(head);
       if (couldBeHttp2 && head.length < HTTP2_PREFACE.length) return;
+      clearTimeout(silent);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(head);

@@ -6,7 +6,6 @@ import {
   parseUrlList,
   type MemberConfig,
 } from '../server/config';
-import type { MetricsListenConfig } from '../metrics';
 
 /** One etcd flag: its name, help text, and how its text becomes a config field. */
 interface FlagSpec {
@@ -29,7 +28,7 @@ const FLAGS: FlagSpec[] = [
   {
     flag: 'listen-metrics-urls',
     help: 'URLs to serve /metrics and /health on',
-    apply: (c, v) => { (c as MemberConfig & MetricsListenConfig).listenMetricsUrls = parseUrlList(v, '--listen-metrics-urls'); },
+    apply: (c, v) => { c.listenMetricsUrls = parseUrlList(v, '--listen-metrics-urls'); },
   },
   { flag: 'listen-peer-urls', help: 'URLs to listen on for peer traffic', apply: (c, v) => { c.listenPeerUrls = parseUrlList(v, '--listen-peer-urls'); } },
   { flag: 'initial-advertise-peer-urls', help: "this member's peer URLs to advertise", apply: (c, v) => { c.initialAdvertisePeerUrls = parseUrlList(v, '--initial-advertise-peer-urls'); } },

@@ -3,7 +3,7 @@ import { container, instanceCachingFactory, type DependencyContainer } from 'tsy
 import type { MemberPort } from '../api/member-port';
 import { ClientServer } from '../api';
 import type { Logger } from '../log';
-import { MetricsRegistry, type MetricsListenConfig } from '../metrics';
+import { MetricsRegistry } from '../metrics';
 import { WatchHub } from '../storage/mvcc/watch';
 import { openStorage, type ClusterDiscovery, type OpenedStorage } from './bootstrap';
 import { MemberPeerHandler } from './peer-handler';
@@ -171,7 +171,7 @@ export async function buildMember(config: MemberConfig, logger: Logger, lifecycl
   member.attachTransport(transport);
   member.start(lifecycle.onFatal, lifecycle.onRemoved);
   await server.listen(config.listenClientUrls);
-  await server.listenMetrics((config as MemberConfig & MetricsListenConfig).listenMetricsUrls ?? []);
+  await server.listenMetrics(config.listenMetricsUrls);
   expiry.start();
   const compactor = compactionPolicy === undefined ? undefined : startAutoCompaction(compactionPolicy, member, logger);
   void member.publishAttributes(config.name, config.advertiseClientUrls);

@@ -7,6 +7,8 @@ export interface MemberConfig {
   dataDir: string;
   listenClientUrls: string[];
   advertiseClientUrls: string[];
+  /** Extra listeners for /metrics and /health only (etcd's --listen-metrics-urls). */
+  listenMetricsUrls: string[];
   listenPeerUrls: string[];
   initialAdvertisePeerUrls: string[];
   /** name → peer URLs, in flag order. */
@@ -36,6 +38,7 @@ export const defaultConfig = (): MemberConfig => ({
   dataDir: 'default.latchkey',
   listenClientUrls: ['http://127.0.0.1:2379'],
   advertiseClientUrls: ['http://127.0.0.1:2379'],
+  listenMetricsUrls: [],
   listenPeerUrls: ['http://127.0.0.1:2380'],
   initialAdvertisePeerUrls: ['http://127.0.0.1:2380'],
   initialCluster: new Map([['default', ['http://127.0.0.1:2380']]]),

@@ -1,5 +1,5 @@
-import type { AppendHistory, CheckResult, LeaseHistory, LockHistory, RegisterOperation, WatchHistory } from '../history';
-import { checkAppend, checkLease, checkLock, checkRegister, checkWatch } from '../checkers';
+import type { AppendHistory, CheckResult, ElectionHistory, LeaseHistory, LockHistory, RegisterOperation, WatchHistory } from '../history';
+import { checkAppend, checkElection, checkLease, checkLock, checkRegister, checkWatch } from '../checkers';
 
 /**
  * The one place the runner calls the checkers (src/verify/checkers), with the runner's
@@ -28,4 +28,8 @@ export function checkLeaseHistory(history: LeaseHistory): CheckResult {
 
 export function checkWatchHistory(history: WatchHistory): CheckResult {
   return checkWatch(history);
+}
+
+export function checkElectionHistory(history: ElectionHistory): CheckResult {
+  return checkElection(history);
 }

@@ -263,8 +263,20 @@ export class EtcdRpc {
     return stream;
   }
 
-  get electionClient(): grpc.Client {
-    return this.electionStub;
+  /** v3election Campaign: blocks until this candidate leads (bounded by `deadlineMs`). */
+  async campaign(name: string, lease: bigint, value: string, deadlineMs: number): Promise<Wire> {
+    const r = await this.call(this.electionStub, 'Campaign', { name: Buffer.from(name), lease: lease.toString(), value: Buffer.from(value) }, deadlineMs);
+    return r.leader as Wire;
+  }
+
+  async resign(leader: Wire): Promise<void> {
+    await this.call(this.electionStub, 'Resign', { leader });
+  }
+
+  /** v3election Observe: a stream of LeaderResponse; the caller owns (and cancels) it. */
+  observe(name: string): grpc.ClientReadableStream<Wire> {
+    const fn = (this.electionStub as unknown as Record<string, (req: Wire, m: grpc.Metadata) => grpc.ClientReadableStream<Wire>>).Observe!;
+    return fn.call(this.electionStub, { name: Buffer.from(name) }, new grpc.Metadata());
   }
 
   close(): void {

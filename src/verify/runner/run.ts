@@ -8,6 +8,7 @@ import type { FaultKind } from '../faults/types';
 import { renderReport, type RunSummary } from '../report/report-md';
 import { renderTimeline } from '../report/timeline-svg';
 import { AppendWorkload } from '../workloads/append';
+import { ElectionWorkload } from '../workloads/election';
 import { LeaseWorkload } from '../workloads/lease';
 import { LockWorkload } from '../workloads/lock';
 import { RegisterWorkload } from '../workloads/register';
@@ -24,7 +25,7 @@ import { EtcdRpc } from './rpc';
  * history.json / report.md / timeline.svg, and return one verdict.
  */
 
-export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'lease'] as const;
+export const WORKLOAD_NAMES = ['register', 'append', 'watch', 'lock', 'election', 'lease'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface VerifyOptions {
@@ -72,6 +73,8 @@ function makeWorkload(name: WorkloadName, deps: WorkloadDeps): Workload {
       return new LeaseWorkload(deps);
     case 'watch':
       return new WatchWorkload(deps);
+    case 'election':
+      return new ElectionWorkload(deps);
   }
 }
 

@@ -85,6 +85,25 @@ describe('latchkey verify', () => {
     assertOutputFiles(out);
   });
 
+  test('partitions through the fault proxies, with watch and lock workloads, against latchkey', async () => {
+    const out = tempDir('partition');
+    const outcome = await runVerify({
+      target: 'latchkey',
+      members: 3,
+      durationMs: 7_000,
+      faults: ['partition', 'one-way'],
+      workloads: ['watch', 'lock'],
+      seed: 21,
+      outDir: out,
+      log: silentLogger(),
+    });
+    assert.equal(outcome.verdict, 'PASS', outcome.line);
+    assert.deepEqual(outcome.checks.map((c) => c.checker).sort(), ['lock', 'watch']);
+    const report = fs.readFileSync(outcome.files.report, 'utf8');
+    assert.match(report, /\| (partition|one-way) \|/, 'a partition fault ran');
+    assert.match(report, /[1-9]\d* attributed to their dialing member, 0 not/, 'proxies identified every dialing member');
+  });
+
   test('bad options are refused with exit code 2', async () => {
     const result = await runCli(['verify', '--faults', 'meteor-strike']);
     assert.equal(result.code, 2);
