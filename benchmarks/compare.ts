@@ -6,7 +6,7 @@ import { runBenchmark } from '../src/bench/benchmark';
 import { BenchCluster, ClusterKind, ClusterSettings } from '../src/bench/cluster';
 import { projectRoot } from '../src/paths';
 import { optionsFor, PLAN } from './plan';
-import { renderMarkdown, renderSvg, renderTable, RunInfo } from './render';
+import { renderMarkdown, renderRssTable, renderSvg, renderTable, RunInfo } from './render';
 import { RssRecord, RunRecord, summariseAll } from './summary';
 
 /**
@@ -21,14 +21,18 @@ interface CompareArgs {
   durationSeconds: number;
   mode: string;
   scale: boolean;
+  /** Keys written by the scale run. */
+  scaleKeys: number;
+  /** Where the results go (default benchmarks/results). */
+  outDir?: string;
   /** Only the workloads whose label contains this (for trying one out). */
   only?: string;
 }
 
-const SCALE_KEYS = 100_000;
+const DEFAULT_SCALE_KEYS = 100_000;
 
 function parseArgs(argv: string[]): CompareArgs {
-  const args: CompareArgs = { repeats: 3, durationSeconds: 8, mode: 'full', scale: false };
+  const args: CompareArgs = { repeats: 3, durationSeconds: 8, mode: 'full', scale: false, scaleKeys: DEFAULT_SCALE_KEYS };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -41,7 +45,9 @@ function parseArgs(argv: string[]): CompareArgs {
     else if (flag === '--duration') args.durationSeconds = value();
     else if (flag === '--scale') args.scale = true;
     else if (flag === '--only') args.only = argv[++i];
-    else throw new Error(`unknown flag ${flag} (use --quick, --repeats N, --duration S, --scale, --only TEXT)`);
+    else if (flag === '--scale-keys') args.scaleKeys = Math.floor(value());
+    else if (flag === '--out') args.outDir = argv[++i];
+    else throw new Error(`unknown flag ${flag} (use --quick, --repeats N, --duration S, --scale, --scale-keys N, --only TEXT, --out DIR)`);
   }
   return args;
 }
@@ -63,10 +69,11 @@ function clusterSettings(): ClusterSettings {
   };
 }
 
-/** Puts SCALE_KEYS distinct 256-byte keys, then reads the members' RSS. */
-async function scaleRun(cluster: BenchCluster): Promise<number[]> {
-  const options = { ...optionsFor(PLAN[0]!, cluster.endpoints, 1), durationSeconds: undefined, total: SCALE_KEYS };
-  await runBenchmark('put', { ...options, sequentialKeys: true, keySpaceSize: SCALE_KEYS }, { progressOut: process.stderr });
+/** Puts `keys` distinct 256-byte keys, then reads the members' RSS. */
+async function scaleRun(cluster: BenchCluster, keys: number): Promise<number[]> {
+  const options = { ...optionsFor(PLAN[0]!, cluster.endpoints, 1), durationSeconds: undefined, total: keys };
+  const report = await runBenchmark('put', { ...options, sequentialKeys: true, keySpaceSize: keys }, { progressOut: process.stderr });
+  if (report.errors > 0) say(`${cluster.kind} scale run: ${report.errors} errors (${report.firstError})`);
   return cluster.residentBytes();
 }
 
@@ -96,10 +103,10 @@ async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs
     await cluster.stop();
   }
   if (args.scale) {
-    say(`repeat ${repeat + 1}: ${kind} scale run (${SCALE_KEYS} keys of 256 B)`);
+    say(`repeat ${repeat + 1}: ${kind} scale run (${args.scaleKeys} keys of 256 B)`);
     const fresh = await BenchCluster.start(kind, clusterSettings());
     try {
-      scaleRss.push({ repeat, kind, bytesPerMember: await scaleRun(fresh) });
+      scaleRss.push({ repeat, kind, bytesPerMember: await scaleRun(fresh, args.scaleKeys) });
     } finally {
       await fresh.stop();
     }
@@ -149,17 +156,17 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg().map((load) => load.toFixed(1)).join(' / '),
   };
   const summaries = summariseAll(records);
-  const resultsDir = path.join(projectRoot(), 'benchmarks', 'results');
+  const resultsDir = args.outDir === undefined ? path.join(projectRoot(), 'benchmarks', 'results') : path.resolve(args.outDir);
   fs.mkdirSync(resultsDir, { recursive: true });
   const svgFile = `${date}.svg`;
   let markdown = renderMarkdown(info, summaries, rss, svgFile);
   if (args.scale) {
-    markdown += `\n## Scale: ${SCALE_KEYS} keys of 256 B, RSS of the largest member (MiB)\n\n${renderTable([], scaleRss)}\n`;
+    markdown += `\n## Scale\n\n${renderRssTable(`RSS of the largest member after writing ${args.scaleKeys} keys of 256 B`, scaleRss)}\n`;
   }
   fs.writeFileSync(path.join(resultsDir, `${date}.md`), markdown);
   fs.writeFileSync(path.join(resultsDir, svgFile), renderSvg(summaries, `latchkey / etcd, ${date}, ${info.mode} (${info.commit.slice(0, 10)})`));
   fs.writeFileSync(path.join(resultsDir, `${date}.json`), `${JSON.stringify({ info, records, rss, scaleRss }, null, 2)}\n`);
-  process.stdout.write(`${renderTable(summaries, rss)}\n\nwrote benchmarks/results/${date}.md\n`);
+  process.stdout.write(`${renderTable(summaries, rss)}\n\nwrote ${path.join(resultsDir, `${date}.md`)}\n`);
 }
 
 main().then(

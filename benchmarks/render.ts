@@ -68,6 +68,18 @@ export function renderTable(summaries: WorkloadSummary[], rss: RssRecord[]): str
   return rows.join('\n');
 }
 
+/** A one-row table: the largest member's RSS, median over repeats, etcd vs latchkey. */
+export function renderRssTable(label: string, rss: RssRecord[]): string {
+  const mib = (bytes: number): number => bytes / (1024 * 1024);
+  const etcd = medianMaxRss(rss, 'etcd');
+  const latchkey = medianMaxRss(rss, 'latchkey');
+  return [
+    '| measurement | etcd MiB | latchkey MiB | ratio | target |',
+    '|---|---:|---:|---:|---|',
+    `| ${label} | ${num(mib(etcd))} | ${num(mib(latchkey))} | ${ratioText(ratio(latchkey, etcd))} | ≤ 1.5 |`,
+  ].join('\n');
+}
+
 export function renderLatencyTable(summaries: WorkloadSummary[]): string {
   const rows = ['| workload | kind | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms |', '|---|---|---:|---:|---:|---:|---:|'];
   for (const { planned, etcd, latchkey } of summaries) {

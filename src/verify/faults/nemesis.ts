@@ -49,9 +49,13 @@ export class Nemesis {
 
   private async target(leader: boolean): Promise<MemberHandle> {
     if (leader) {
-      const l = await this.cluster.leader();
-      if (l === undefined) throw new Error('no leader found');
-      return l;
+      // Right after another fault there may be an election in progress: ask for a while.
+      for (let attempt = 0; attempt < 15; attempt++) {
+        const l = await this.cluster.leader();
+        if (l !== undefined) return l;
+        await sleep(200);
+      }
+      throw new Error('no leader found');
     }
     return this.random.pick(this.cluster.members);
   }

@@ -26,6 +26,8 @@ export interface MemberHandle {
   readonly dataDir: string;
   child: childProcess.ChildProcess | undefined;
   paused: boolean;
+  /** Wiped and re-added by a membership change: a restart must join with state 'existing'. */
+  rejoining: boolean;
   /** Output tail for diagnostics. */
   tail: string;
   rpc: EtcdRpc;
@@ -33,20 +35,33 @@ export interface MemberHandle {
 
 const TAIL_BYTES = 16 * 1024;
 const live = new Set<childProcess.ChildProcess>();
+/** Work dirs this process made and has not removed yet. */
+const ownedWorkDirs = new Set<string>();
 let exitHook = false;
 
+function killLiveChildren(): void {
+  for (const child of live) {
+    try {
+      process.kill(child.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (const dir of ownedWorkDirs) fs.rmSync(dir, { recursive: true, force: true });
+  ownedWorkDirs.clear();
+}
+
+/** No member outlives the runner: at exit, and on a terminating signal (which skips 'exit'). */
 function installExitHook(): void {
   if (exitHook) return;
   exitHook = true;
-  process.on('exit', () => {
-    for (const child of live) {
-      try {
-        process.kill(child.pid!, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  });
+  process.on('exit', killLiveChildren);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killLiveChildren();
+      process.kill(process.pid, signal);
+    });
+  }
 }
 
 async function freePort(used: Set<number>): Promise<number> {
@@ -106,6 +121,7 @@ export class Cluster {
     installExitHook();
     this.ownsWorkDir = this.options.workDir === undefined;
     this.workDir = this.options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-verify-${this.options.target}-`));
+    if (this.ownsWorkDir) ownedWorkDirs.add(this.workDir);
     for (let i = 0; i < this.options.members; i++) {
       const name = `m${i}`;
       const member: MemberHandle = {
@@ -116,6 +132,7 @@ export class Cluster {
         dataDir: path.join(this.workDir, name),
         child: undefined,
         paused: false,
+        rejoining: false,
         tail: '',
         rpc: undefined as unknown as EtcdRpc,
       };
@@ -195,7 +212,7 @@ export class Cluster {
   /** Restarts a killed member on its data dir. */
   restart(m: MemberHandle): void {
     if (this.isRunning(m)) return;
-    this.spawn(m, 'new');
+    this.spawn(m, m.rejoining ? 'existing' : 'new');
   }
 
   /** Starts a member freshly added with MemberAdd (empty data dir, joins the existing cluster). */
@@ -308,7 +325,10 @@ export class Cluster {
       m.rpc.close();
     }
     for (const proxy of this.proxies.values()) await proxy.stop();
-    if (this.ownsWorkDir && this.workDir !== '') fs.rmSync(this.workDir, { recursive: true, force: true });
+    if (this.ownsWorkDir && this.workDir !== '') {
+      fs.rmSync(this.workDir, { recursive: true, force: true });
+      ownedWorkDirs.delete(this.workDir);
+    }
   }
 }
 
@@ -323,11 +343,32 @@ export async function replaceMember(cluster: Cluster, m: MemberHandle): Promise<
   const list = await via.rpc.memberList();
   const entry = list.find((x) => x.name === m.name || x.peerUrls.includes(`http://127.0.0.1:${m.proxyPort}`));
   if (entry === undefined) throw new Error(`${m.name} not in the member list`);
-  await via.rpc.memberRemove(entry.id);
+  // etcd refuses while the cluster looks unhealthy (a member recently unreachable): retry, bounded.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await via.rpc.memberRemove(entry.id);
+      break;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   await cluster.kill(m);
   fs.rmSync(m.dataDir, { recursive: true, force: true });
-  const newId = await via.rpc.memberAdd(`http://127.0.0.1:${m.proxyPort}`);
+  m.rejoining = true;
   cluster.forgetId(m.name);
+  // The cluster may refuse while it settles after the removal: retry, bounded.
+  let newId: bigint | undefined;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 20 && newId === undefined; attempt++) {
+    try {
+      newId = await via.rpc.memberAdd(`http://127.0.0.1:${m.proxyPort}`);
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  if (newId === undefined) throw new Error(`re-adding ${m.name} failed: ${lastError instanceof Error ? lastError.message : String(lastError)}`);
   cluster.startExisting(m);
   return `removed ${m.name} (${entry.id.toString(16)}), re-added as ${newId.toString(16)}`;
 }

@@ -3,7 +3,7 @@ import { checkLockHistory } from '../runner/checkers-adapter';
 import type { Random } from '../runner/random';
 import { sleep } from '../runner/random';
 import type { EtcdRpc } from '../runner/rpc';
-import { type Workload, type WorkloadDeps, type WorkloadResult } from './types';
+import { FAILURE_BACKOFF_MS, type Workload, type WorkloadDeps, type WorkloadResult } from './types';
 
 /**
  * lock: clients take one lock through the v3lock Lock RPC (with a short lease), learn their
@@ -65,10 +65,9 @@ export class LockWorkload implements Workload {
         await rpc.unlock(held.key);
         return {};
       });
-      if (op.status !== 'ok' && holdKey === undefined) {
-        // The Lock call may still be queued server-side; dropping the lease ends it.
-        await rpc.leaseRevoke(lease).catch(() => undefined);
-      }
+      // Always drop the lease: it ends a Lock call still queued server-side after a timeout,
+      // and releases a hold whose Unlock was lost.
+      if (op.status !== 'ok' && holdKey === undefined) await sleep(FAILURE_BACKOFF_MS);
       await rpc.leaseRevoke(lease).catch(() => undefined);
     }
   }

@@ -15,6 +15,8 @@ import { FAILURE_BACKOFF_MS, THINK_MS, type Workload, type WorkloadDeps, type Wo
 const KEYS = 6;
 const DRAIN_TIMEOUT_MS = 15_000;
 const MAX_RECORDS_PER_WATCHER = 200_000;
+/** A watch stream is re-opened at least this often, so a silent stream never blocks the run. */
+const STREAM_MAX_MS = 5_000;
 
 interface WatcherState {
   log: WatcherLog;
@@ -31,13 +33,15 @@ function toEvent(e: Wire): KvEvent {
 }
 
 /** Reads one watch stream until it ends; calls onEvents per response. Resolves with the stream's end reason. */
-function followStream(rpc: EtcdRpc, prefix: string, from: bigint, onResponse: (response: Wire) => boolean): Promise<string> {
+function followStream(rpc: EtcdRpc, prefix: string, from: bigint, onResponse: (response: Wire) => boolean, maxMs = STREAM_MAX_MS): Promise<string> {
   return new Promise((resolve) => {
     const stream = rpc.openWatch(prefix, from);
     let finished = false;
+    const timer = setTimeout(() => end('time bound'), maxMs);
     const end = (reason: string): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(timer);
       stream.cancel();
       resolve(reason);
     };
@@ -124,7 +128,10 @@ export class WatchWorkload implements Workload {
   }
 
   async finish(rpc: EtcdRpc): Promise<WorkloadResult> {
-    const untilRevision = (await rpc.range(this.prefix, { prefix: true })).revision;
+    // The last revision that touched the prefix (only puts happen here, so it is the highest
+    // mod revision): other workloads move the store revision without events for watchers.
+    const kvs = (await rpc.range(this.prefix, { prefix: true })).kvs;
+    const untilRevision = kvs.reduce((max, kv) => (kv.modRevision > max ? kv.modRevision : max), 0n);
     this.untilRevision = untilRevision;
     const drained = await Promise.race([
       Promise.all(this.watchers.map((w) => w.done)).then(() => true),
