@@ -3,6 +3,8 @@ import type { EtcdError } from '../errors';
 interface Waiter {
   resolve: () => void;
   reject: (error: EtcdError) => void;
+  /** When this reader gives up with "request timed out". */
+  deadlineMs: number;
 }
 
 interface Round {
@@ -14,6 +16,9 @@ interface Round {
  * Linearizable reads by ReadIndex, batched: every read that arrives while a round is in
  * flight joins the next round, so one leader confirmation serves them all. A round's
  * readers proceed once this member has applied up to the index the leader confirmed.
+ *
+ * A round can be lost (a message dropped, a leader that died); after `retryMs` its
+ * readers join a new round, until each reader's own deadline passes.
  */
 export class LinearizableReads {
   private queued: Waiter[] = [];
@@ -27,13 +32,15 @@ export class LinearizableReads {
     private readonly requestReadIndex: (context: Uint8Array) => void,
     private readonly appliedIndex: () => bigint,
     private readonly timeoutMs: number,
+    private readonly retryMs: number,
     private readonly onTimeout: () => EtcdError,
+    private readonly nowMs: () => number = Date.now,
   ) {}
 
   /** Resolves when a read now would see every write acknowledged before this call. */
   wait(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queued.push({ resolve, reject });
+      this.queued.push({ resolve, reject, deadlineMs: this.nowMs() + this.timeoutMs });
       if (!this.flushScheduled && this.inFlight.size === 0) {
         this.flushScheduled = true;
         setImmediate(() => this.startRound());
@@ -44,17 +51,24 @@ export class LinearizableReads {
   private startRound(): void {
     this.flushScheduled = false;
     if (this.queued.length === 0 || this.inFlight.size > 0) return;
-    const waiters = this.queued;
+    const now = this.nowMs();
+    const waiters = this.queued.filter((w) => {
+      if (w.deadlineMs > now) return true;
+      w.reject(this.onTimeout());
+      return false;
+    });
     this.queued = [];
+    if (waiters.length === 0) return;
     this.roundCounter += 1n;
     const context = Buffer.alloc(8);
     context.writeBigUInt64BE(this.roundCounter);
     const key = context.toString('hex');
     const timer = setTimeout(() => {
+      // Lost round: its readers try again in the next one (each until its own deadline).
       this.inFlight.delete(key);
-      for (const w of waiters) w.reject(this.onTimeout());
+      this.queued.push(...waiters);
       this.startRound();
-    }, this.timeoutMs);
+    }, this.retryMs);
     this.inFlight.set(key, { waiters, timer });
     this.requestReadIndex(context);
   }

@@ -121,7 +121,10 @@ export class Member {
       },
       () => this.appliedIndex,
       requestTimeoutMs,
+      // A lost round is retried after about two heartbeats' worth of election time.
+      Math.max(2 * config.heartbeatIntervalMs, Math.floor(config.electionTimeoutMs / 2)),
       Errors.timeout,
+      () => clock.nowMs(),
     );
     this.raft = new RawNode({
       id: opened.memberId,
