@@ -41,7 +41,7 @@ export class MetricsRegistry implements MemberMetrics {
   private readonly lockHolds = new Histogram({ name: 'latchkey_lock_hold_seconds', help: 'How long locks were held.', buckets: LOCK_BUCKETS, registers: [this.registry] });
   private readonly lockHandovers = new Histogram({ name: 'latchkey_lock_handover_seconds', help: 'Time from a lock release to the next waiter holding it.', buckets: LOCK_BUCKETS, registers: [this.registry] });
 
-  /** One Status read shared by the gauges of a scrape. */
+  /** One Status read shared by the gauges of a scrape (concurrent scrapes share it briefly). */
   private statusRead: { at: number; answer: Promise<Answer<StatusResult> | undefined> } | undefined;
 
   constructor() {
@@ -124,7 +124,9 @@ export class MetricsRegistry implements MemberMetrics {
     return this.registry.contentType;
   }
 
+  /** Each scrape reads Status afresh (its gauges share that one read). */
   scrape(): Promise<string> {
+    this.statusRead = undefined;
     return this.registry.metrics();
   }
 
