@@ -89,7 +89,7 @@ async function writeMemberDir(
 
   const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: local.id, clusterId }), {
     segmentBytes: DEFAULT_SEGMENT_BYTES,
-    logger: logger.child({ component: 'wal' }),
+    logger,
   });
   try {
     await wal.save({ term: 1n, vote: 0n, commit: BigInt(members.length) }, bootstrapEntries(members));

@@ -77,7 +77,8 @@ export async function openStorage(config: MemberConfig, logger: Logger, discover
   fs.mkdirSync(layout.snapDir, { recursive: true, mode: 0o700 });
   const store = MvccStore.open(layout.dbDir, { logger: logger.child({ component: 'mvcc' }), maxTxnOps: config.maxTxnOps });
   const snapshotter = new Snapshotter(layout.snapDir, logger.child({ component: 'snap' }));
-  const walOptions = { segmentBytes: config.walSegmentBytes, logger: logger.child({ component: 'wal' }) };
+  // The WAL names its own component in its log lines.
+  const walOptions = { segmentBytes: config.walSegmentBytes, logger };
   const raftStorage = new MemoryStorage();
 
   if (!Wal.exists(layout.walDir)) {
