@@ -71,6 +71,23 @@ export const Errors = {
   electionNoLeader: etcdError(GrpcCode.UNKNOWN, 'election: no leader'),
   electionNotLeader: etcdError(GrpcCode.UNKNOWN, 'election: not leader'),
   leaderFieldMissing: etcdError(GrpcCode.UNKNOWN, '"leader" field must be provided'),
+  // Auth (etcd's rpctypes ErrGRPC*; codes and texts from the error catalogue).
+  userEmpty: etcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: user name is empty'),
+  userAlreadyExists: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: user name already exists'),
+  userNotFound: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: user name not found'),
+  roleAlreadyExists: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: role name already exists'),
+  roleNotFound: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: role name not found'),
+  roleEmpty: etcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: role name is empty'),
+  roleNotGranted: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: role is not granted to the user'),
+  permissionNotGranted: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: permission is not granted to the role'),
+  authFailed: etcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: authentication failed, invalid user ID or password'),
+  permissionDenied: etcdError(GrpcCode.PERMISSION_DENIED, 'etcdserver: permission denied'),
+  authNotEnabled: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled'),
+  invalidAuthToken: etcdError(GrpcCode.UNAUTHENTICATED, 'etcdserver: invalid auth token'),
+  invalidAuthMgmt: etcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: invalid auth management'),
+  authOldRevision: etcdError(GrpcCode.INVALID_ARGUMENT, 'etcdserver: revision of auth store is old'),
+  rootUserNotExist: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: root user does not exist'),
+  rootRoleNotExist: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: root user does not have root role'),
 } as const;
 
 /** Watch-create failures are not gRPC errors: they are canceled responses with a reason. */

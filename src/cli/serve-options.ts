@@ -5,6 +5,7 @@ import {
   parseInitialCluster,
   parseUrlList,
   type MemberConfig,
+  type TlsFlags,
 } from '../server/config';
 
 /** One etcd flag: its name, help text, and how its text becomes a config field. */
@@ -12,6 +13,27 @@ interface FlagSpec {
   flag: string;
   help: string;
   apply: (config: MemberConfig, value: string) => void;
+}
+
+function boolean(flag: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${flag}: "${value}" is not true or false`);
+}
+
+/** The TLS flags of one side: `prefix` is '' for client URLs and 'peer-' for peer URLs. */
+function tlsFlags(prefix: '' | 'peer-', side: (c: MemberConfig) => TlsFlags, what: string): FlagSpec[] {
+  const specs: FlagSpec[] = [
+    { flag: `${prefix}cert-file`, help: `path to the ${what} server TLS cert file`, apply: (c, v) => { side(c).certFile = v; } },
+    { flag: `${prefix}key-file`, help: `path to the ${what} server TLS key file`, apply: (c, v) => { side(c).keyFile = v; } },
+    { flag: `${prefix}trusted-ca-file`, help: `path to the ${what} server TLS trusted CA file`, apply: (c, v) => { side(c).trustedCaFile = v; } },
+    { flag: `${prefix}client-cert-auth`, help: `enable ${what} client cert authentication`, apply: (c, v) => { side(c).clientCertAuth = boolean(`--${prefix}client-cert-auth`, v); } },
+    { flag: `${prefix}auto-tls`, help: `${what} TLS using generated certificates`, apply: (c, v) => { side(c).autoTls = boolean(`--${prefix}auto-tls`, v); } },
+  ];
+  if (prefix === 'peer-') {
+    specs.push({ flag: 'peer-cert-allowed-cn', help: 'required CN for client certs connecting to the peer endpoint', apply: (c, v) => { c.peerTls.allowedCn = v; } });
+  }
+  return specs;
 }
 
 function integer(flag: string, value: string, min: number): number {
@@ -72,11 +94,42 @@ const FLAGS: FlagSpec[] = [
     help: 'duration of periodic watch progress notifications (e.g. 10m, 5s, 500ms)',
     apply: (c, v) => { c.watchProgressNotifyIntervalMs = parseDurationMs(v, '--experimental-watch-progress-notify-interval'); },
   },
+  ...tlsFlags('', (c) => c.clientTls, 'client'),
+  ...tlsFlags('peer-', (c) => c.peerTls, 'peer'),
+  {
+    flag: 'cipher-suites',
+    help: 'comma-separated list of supported TLS cipher suites between client/server and peers',
+    apply: (c, v) => { c.cipherSuites = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0); },
+  },
+  {
+    flag: 'auth-token',
+    help: "v3 authentication token type and its options ('simple' or 'jwt')",
+    apply: (c, v) => {
+      const kind = v.split(',')[0];
+      if (kind !== 'simple' && kind !== 'jwt') throw new ConfigError(`--auth-token: unknown token type "${v}"`);
+      c.authToken = v;
+    },
+  },
+  { flag: 'auth-token-ttl', help: 'time (in seconds) of the auth-token-ttl', apply: (c, v) => { c.authTokenTtlSeconds = integer('--auth-token-ttl', v, 1); } },
+  {
+    flag: 'bcrypt-cost',
+    help: 'cost / strength of the bcrypt algorithm for hashing auth passwords (4..31)',
+    apply: (c, v) => {
+      const n = integer('--bcrypt-cost', v, 4);
+      if (n > 31) throw new ConfigError(`--bcrypt-cost: "${v}" is above 31`);
+      c.bcryptCost = n;
+    },
+  },
+  { flag: 'max-concurrent-streams', help: 'maximum concurrent streams that each client can open at a time', apply: (c, v) => { c.maxConcurrentStreams = integer('--max-concurrent-streams', v, 1); } },
+  { flag: 'grpc-keepalive-min-time', help: 'minimum interval duration that a client should wait before pinging server', apply: (c, v) => { c.grpcKeepaliveMinTimeMs = parseDurationMs(v, '--grpc-keepalive-min-time'); } },
+  { flag: 'grpc-keepalive-interval', help: 'frequency duration of server-to-client ping to check if a connection is alive (0 to disable)', apply: (c, v) => { c.grpcKeepaliveIntervalMs = parseDurationMs(v, '--grpc-keepalive-interval'); } },
+  { flag: 'grpc-keepalive-timeout', help: 'additional duration of wait before closing a non-responsive connection (0 to disable)', apply: (c, v) => { c.grpcKeepaliveTimeoutMs = parseDurationMs(v, '--grpc-keepalive-timeout'); } },
 ];
 
 /** Go-style durations as etcd takes them: 10m, 5s, 500ms, 1m30s. */
 export function parseDurationMs(text: string, flag: string): number {
   const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (text === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) throw new ConfigError(`${flag}: "${text}" is not a duration`);
   return parts.reduce((sum, p) => sum + Number(p[1]) * (unitMs[p[2] ?? 's'] ?? 0), 0);

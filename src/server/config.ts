@@ -29,6 +29,46 @@ export interface MemberConfig {
   autoCompactionMode: 'periodic' | 'revision';
   /** --auto-compaction-retention as given; "0" disables auto-compaction (auto-compaction.ts parses it). */
   autoCompactionRetention: string;
+  /** Client URL TLS (--cert-file, --key-file, --trusted-ca-file, --client-cert-auth, --auto-tls). */
+  clientTls: TlsFlags;
+  /** Peer URL TLS (the --peer-* equivalents). */
+  peerTls: TlsFlags;
+  /** --cipher-suites: Go/IANA suite names for TLS 1.2 on client and peer links; empty = Node's defaults. */
+  cipherSuites: string[];
+  /** --auth-token: "simple" or "jwt,..." as etcd takes it (the options after the comma kept as given). */
+  authToken: string;
+  /** --auth-token-ttl in seconds: how long an unused simple token lives. */
+  authTokenTtlSeconds: number;
+  /** --bcrypt-cost: work factor for stored password hashes (4..31). */
+  bcryptCost: number;
+  /** --max-concurrent-streams: gRPC streams one client connection may have open at once. */
+  maxConcurrentStreams: number;
+  /** --grpc-keepalive-min-time: clients pinging more often than this are told to go away. */
+  grpcKeepaliveMinTimeMs: number;
+  /** --grpc-keepalive-interval: how often the server pings an idle connection. */
+  grpcKeepaliveIntervalMs: number;
+  /** --grpc-keepalive-timeout: how long a ping may go unanswered before the connection is closed. */
+  grpcKeepaliveTimeoutMs: number;
+}
+
+/** One side's TLS flags, named as etcd names them (a peer flag adds the "peer-" prefix). */
+export interface TlsFlags {
+  certFile: string;
+  keyFile: string;
+  trustedCaFile: string;
+  /** Require and verify a client certificate signed by trustedCaFile. */
+  clientCertAuth: boolean;
+  /** Generate a self-signed certificate when certFile/keyFile are not given. */
+  autoTls: boolean;
+  /** --peer-cert-allowed-cn (peer side only): the CN a connecting peer's certificate must carry. */
+  allowedCn: string;
+}
+
+export const noTls = (): TlsFlags => ({ certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false, autoTls: false, allowedCn: '' });
+
+/** Whether a side serves TLS at all (its URLs must then be https://). */
+export function tlsConfigured(tls: TlsFlags): boolean {
+  return tls.autoTls || (tls.certFile !== '' && tls.keyFile !== '');
 }
 
 export const DEFAULT_QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
@@ -56,6 +96,16 @@ export const defaultConfig = (): MemberConfig => ({
   watchProgressNotifyIntervalMs: 10 * 60 * 1000,
   autoCompactionMode: 'periodic',
   autoCompactionRetention: '0',
+  clientTls: noTls(),
+  peerTls: noTls(),
+  cipherSuites: [],
+  authToken: 'simple',
+  authTokenTtlSeconds: 300,
+  bcryptCost: 10,
+  maxConcurrentStreams: 4294967295,
+  grpcKeepaliveMinTimeMs: 5_000,
+  grpcKeepaliveIntervalMs: 2 * 3_600_000,
+  grpcKeepaliveTimeoutMs: 20_000,
 });
 
 export class ConfigError extends Error {
@@ -91,7 +141,6 @@ function parseUrl(text: string, flag: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(`${flag}: URL scheme must be http or https: ${text}`);
   }
-  if (url.protocol === 'https:') throw new ConfigError(`${flag}: https is not supported yet: ${text}`);
   if (url.port === '') throw new ConfigError(`${flag}: URL needs a port: ${text}`);
   return `${url.protocol}//${url.hostname}:${url.port}`;
 }
