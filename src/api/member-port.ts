@@ -10,6 +10,7 @@ import type {
   TxnResult,
 } from '../storage/mvcc/types';
 import type { WatchResponseSink, WatchStream } from '../storage/mvcc/watch/types';
+import type { AuthIdentity } from '../auth/auth-gate';
 
 /**
  * What the gRPC layer needs from the member. The API decodes and validates wire input,
@@ -33,6 +34,12 @@ export interface RequestContext {
   signal: AbortSignal;
   /** The `hasleader: true` metadata: fail with "no leader" rather than wait for one. */
   requireLeader: boolean;
+  /**
+   * Who sent the request, resolved by the API's auth policy from the `token` metadata or
+   * the client certificate's CN: undefined when the policy did not resolve one (method not
+   * checked), null when auth is off.
+   */
+  identity?: AuthIdentity | null;
 }
 
 export interface KvPort {
