@@ -272,3 +272,36 @@ export class AuthorityFixupStream extends Duplex {
     callback(error);
   }
 }
+
+const FRAME_TYPE_SETTINGS = 0x4;
+const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
+const NGHTTP2_DEFAULT_WINDOW = 65535;
+/** A client's first SETTINGS frame is a handful of 6-byte entries; more is not a client we know. */
+const MAX_SNIFFED_SETTINGS_BYTES = 6 * 32;
+
+/**
+ * Whether a connection needs AuthorityFixupStream, judged from its first bytes (the 24-byte
+ * preface, then the client's first frame, which RFC 9113 says must be SETTINGS):
+ * 'wait' until that frame is complete, then 'raw' or 'fixup'.
+ *
+ * Why bother: the fixup wrapper turns the socket into a JS stream, and every HTTP/2 write
+ * then costs a JS round trip and its own syscall — a quarter of a member's CPU under load.
+ * Only grpc-go needs the rewrite. nghttp2-based clients (Node's http2: grpc-js, the etcd3
+ * package, latchkey-client) always state SETTINGS_INITIAL_WINDOW_SIZE explicitly, as its
+ * default 65535; grpc-go never sends a setting at its default value, and sends an authority
+ * we must fix. So that setting at that value marks a client that can use the raw socket;
+ * anything else keeps the safe path.
+ */
+export function authorityFixupVerdict(head: Buffer): 'wait' | 'raw' | 'fixup' {
+  const frameStart = CLIENT_PREFACE_BYTES;
+  if (head.length < frameStart + FRAME_HEADER_BYTES) return 'wait';
+  const length = head.readUIntBE(frameStart, 3);
+  const type = head[frameStart + 3];
+  if (type !== FRAME_TYPE_SETTINGS || length % 6 !== 0 || length > MAX_SNIFFED_SETTINGS_BYTES) return 'fixup';
+  const payloadStart = frameStart + FRAME_HEADER_BYTES;
+  if (head.length < payloadStart + length) return 'wait';
+  for (let at = payloadStart; at < payloadStart + length; at += 6) {
+    if (head.readUInt16BE(at) === SETTINGS_INITIAL_WINDOW_SIZE && head.readUInt32BE(at + 2) === NGHTTP2_DEFAULT_WINDOW) return 'raw';
+  }
+  return 'fixup';
+}

@@ -224,6 +224,16 @@ export class RawNode {
     if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
   }
 
+  /** The current term, without building a whole status (read for every response header). */
+  term(): bigint {
+    return this.raft.term;
+  }
+
+  /** The current role, without building a whole status. */
+  role(): RaftStatus['state'] {
+    return this.raft.state;
+  }
+
   status(): RaftStatus {
     const r = this.raft;
     const status: RaftStatus = {

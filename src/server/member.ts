@@ -175,7 +175,7 @@ export class Member {
       clusterId: this.membership.clusterId,
       memberId: this.membership.localId,
       revision,
-      raftTerm: this.raft.status().term,
+      raftTerm: this.raft.term(),
     };
   }
 
@@ -303,6 +303,12 @@ export class Member {
   private async handleReady(ready: Ready): Promise<void> {
     if (ready.softState !== undefined) this.onSoftState(ready.softState.lead);
     if (ready.snapshot !== undefined && ready.snapshot.metadata.index > 0n) await this.installSnapshot(ready.snapshot);
+    // A leader may replicate in parallel with its own fsync (Raft thesis §10.2.1, as etcd
+    // does): it counts itself towards a commit only for entries in its log, and the entries
+    // a commit hands back to us arrive in a later Ready, after this one's fsync. Every other
+    // state (a candidate's self-vote, a follower's acks) must be durable before it is sent.
+    const sendEarly = this.raft.role() === 'leader';
+    if (sendEarly) this.sendMessages(ready.messages);
     if (ready.hardState !== undefined || ready.entries.length > 0) {
       const saveStarted = performance.now();
       await this.wal.save(ready.hardState, ready.entries);
@@ -311,8 +317,8 @@ export class Member {
     }
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
-    // Only now, with everything they depend on durable, may messages leave.
-    this.sendMessages(ready.messages);
+    // Only now, with everything they depend on durable, may a non-leader's messages leave.
+    if (!sendEarly) this.sendMessages(ready.messages);
     if (ready.committedEntries.length > 0) failpoint('afterFsyncBeforeApply');
     this.applyCommitted(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);

@@ -108,6 +108,35 @@ export function decodeSingleInt64(bytes: Uint8Array): bigint {
   return BigInt.asIntN(64, decodeSingleUint64(bytes));
 }
 
+/**
+ * A message whose field 1 is a repeated (unpacked) uint64/int64: batched lease keepalive
+ * forwards and their TTLs. Every value is written, zeros included, so counts line up; a
+ * one-value list is the same bytes as encodeSingleUint64 of a non-zero value.
+ */
+export function encodeUint64List(values: readonly bigint[]): Buffer {
+  let size = 0;
+  for (const value of values) size += tagSize(1) + uint64Size(BigInt.asUintN(64, value));
+  const writer = new WireWriter(Buffer.allocUnsafe(size));
+  for (const value of values) {
+    writer.tag(1, VARINT);
+    writer.uint64(BigInt.asUintN(64, value));
+  }
+  return writer.finish();
+}
+
+/** Bounded by the message length: each value takes at least two bytes. */
+export function decodeInt64List(bytes: Uint8Array): bigint[] {
+  const reader = new WireReader(bytes);
+  const values: bigint[] = [];
+  readFields(reader, (field, wireType) => {
+    if (field !== 1) return false;
+    expectWireType(wireType, VARINT, 'field 1');
+    values.push(BigInt.asIntN(64, reader.uint64()));
+    return true;
+  });
+  return values;
+}
+
 export interface ClusterInfo {
   clusterId: bigint;
   members: MemberInfo[];
