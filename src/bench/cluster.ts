@@ -38,6 +38,8 @@ export interface ClusterMember {
 
 const OUTPUT_TAIL_BYTES = 16 * 1024;
 const READY_POLL_MS = 100;
+/** Finer polling when a restart is being timed. */
+const RESTART_POLL_MS = 20;
 const live = new Set<childProcess.ChildProcess>();
 let exitHookInstalled = false;
 
@@ -87,6 +89,9 @@ export function residentBytes(pid: number): number | undefined {
 }
 
 export class BenchCluster {
+  private respawn: Array<() => ClusterMember> = [];
+  private readyTimeoutMs = 30_000;
+
   private constructor(
     readonly kind: ClusterKind,
     readonly members: ClusterMember[],
@@ -103,8 +108,11 @@ export class BenchCluster {
     const ports = await freePorts(2 * settings.size);
     const names = Array.from({ length: settings.size }, (_unused, i) => `${kind}${i}`);
     const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
-    const members = names.map((name, i) => spawnMember(kind, settings, name, ports[2 * i]!, ports[2 * i + 1]!, initialCluster, dataRoot));
+    const spawns = names.map((name, i) => () => spawnMember(kind, settings, name, ports[2 * i]!, ports[2 * i + 1]!, initialCluster, dataRoot));
+    const members = spawns.map((spawn) => spawn());
     const cluster = new BenchCluster(kind, members, dataRoot);
+    cluster.respawn = spawns;
+    cluster.readyTimeoutMs = settings.readyTimeoutMs;
     try {
       await Promise.all(members.map((member) => waitReady(member, settings.readyTimeoutMs)));
     } catch (error) {
@@ -122,6 +130,22 @@ export class BenchCluster {
     const exited = new Promise((resolve) => member.child.once('exit', resolve));
     process.kill(member.pid, 'SIGKILL');
     await exited;
+  }
+
+  /**
+   * Starts member `index` again on its data directory (after kill), and resolves with the
+   * milliseconds until it answers a serializable Range: its restart time (WAL replay, or
+   * snapshot load plus the WAL after it).
+   */
+  async restart(index: number): Promise<number> {
+    const spawn = this.respawn[index];
+    if (spawn === undefined) throw new Error(`no member #${index}`);
+    if (!this.members[index]!.exited) throw new Error(`member #${index} is still running`);
+    const started = performance.now();
+    const member = spawn();
+    this.members[index] = member;
+    await waitReady(member, this.readyTimeoutMs, true);
+    return performance.now() - started;
   }
 
   /** VmRSS of every live member, in bytes. */
@@ -182,7 +206,7 @@ function spawnMember(
 }
 
 /** Polls a linearizable Range until it answers (a leader exists and this member reaches it). */
-async function waitReady(member: ClusterMember, timeoutMs: number): Promise<void> {
+async function waitReady(member: ClusterMember, timeoutMs: number, serializable = false): Promise<void> {
   const channel = new Channel(member.endpoint);
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
@@ -190,12 +214,12 @@ async function waitReady(member: ClusterMember, timeoutMs: number): Promise<void
     while (Date.now() < deadline) {
       if (member.exited) throw new Error(`${member.name} exited before it was ready:\n${member.outputTail.slice(-3000)}`);
       try {
-        await channel.unary('KV', 'Range', { key: Buffer.from('health') }, 1_000);
+        await channel.unary('KV', 'Range', { key: Buffer.from('health'), serializable }, 1_000);
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
       }
-      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+      await new Promise((resolve) => setTimeout(resolve, serializable ? RESTART_POLL_MS : READY_POLL_MS));
     }
     throw new Error(`${member.name} not ready within ${timeoutMs} ms (${lastError}):\n${member.outputTail.slice(-3000)}`);
   } finally {
