@@ -2,7 +2,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { createRootLogger } from '../log';
-import { parseFaults } from '../verify/faults/types';
+import { DEFAULT_SCHEDULE } from '../verify/faults/nemesis';
+import { FAULT_KINDS, parseFaults } from '../verify/faults/types';
 import { runVerify, WORKLOAD_NAMES, type WorkloadName } from '../verify/runner/run';
 
 /**
@@ -19,6 +20,7 @@ interface VerifyCliOptions {
   target: string;
   out?: string;
   clients: string;
+  faultOrder: string;
   logLevel: string;
 }
 
@@ -46,7 +48,8 @@ export function registerVerifyCommand(program: Command): void {
     .description('start a loopback cluster, run a workload under injected faults, check the history')
     .option('--members <n>', 'cluster size (3 or 5)', '3')
     .option('--duration <time>', 'how long the workload runs (e.g. 30s, 2m)', '30s')
-    .option('--faults <list>', 'comma-separated: kill,kill-leader,pause,partition,partition-leader,bridge,one-way,leader-transfer,member-change | all | none', 'kill,pause,partition')
+    .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(',')} | all | none (crash-*/slow-fsync use latchkey's failpoints; skipped on etcd)`, 'kill,pause,partition')
+    .option('--fault-order <order>', 'random (from the seed) | cycle (every kind in turn)', 'random')
     .option('--workload <list>', `comma-separated: ${WORKLOAD_NAMES.join(',')}`, 'register')
     .option('--seed <n>', 'seed for the fault schedule and operation mix (default: random)')
     .option('--target <target>', 'latchkey | etcd', 'latchkey')
@@ -60,6 +63,7 @@ export function registerVerifyCommand(program: Command): void {
         if (!Number.isInteger(members) || members < 1 || members > 7) throw new Error(`--members must be 1..7, got '${opts.members}'`);
         const clients = Number(opts.clients);
         if (!Number.isInteger(clients) || clients < 1 || clients > 64) throw new Error(`--clients must be 1..64, got '${opts.clients}'`);
+        if (opts.faultOrder !== 'random' && opts.faultOrder !== 'cycle') throw new Error(`--fault-order must be random or cycle, got '${opts.faultOrder}'`);
         if (opts.target !== 'latchkey' && opts.target !== 'etcd') throw new Error(`--target must be latchkey or etcd, got '${opts.target}'`);
         const seed = opts.seed === undefined ? Math.floor(Math.random() * 1_000_000) : Number(opts.seed);
         if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${opts.seed}'`);
@@ -72,6 +76,7 @@ export function registerVerifyCommand(program: Command): void {
           faults: parseFaults(opts.faults),
           workloads: parseWorkloads(opts.workload),
           outDir: opts.out ?? path.join(os.tmpdir(), `latchkey-verify-${opts.target}-${Date.now()}`),
+          schedule: { ...DEFAULT_SCHEDULE, order: opts.faultOrder as 'random' | 'cycle' },
         };
       } catch (err) {
         process.stderr.write(`latchkey verify: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -2,12 +2,30 @@ import type { Logger } from '../../log';
 import { replaceMember, type Cluster, type MemberHandle } from '../runner/cluster';
 import type { Clock } from '../runner/recorder';
 import { sleep, type Random } from '../runner/random';
+import { applyFailpointFault, failpointSpec } from './failpoint-faults';
 import { applyLinks, bridgeLinks, describeLinks, healLinks, oneWayLinks, splitLinks } from './partitions';
-import type { FaultEvent, FaultKind } from './types';
+import { isFailpointFault, type FaultEvent, type FaultKind } from './types';
 
 /**
- * The nemesis: applies faults one at a time on a seeded schedule (fault for 1–3 s, then
- * 1–2 s of calm), records each as a FaultEvent, and heals everything at the end.
+ * How the nemesis picks and paces faults. 'random' draws each fault kind from the seed;
+ * 'cycle' takes the kinds in order, round and round (CI uses it so a short run covers
+ * every kind).
+ */
+export interface NemesisSchedule {
+  order: 'random' | 'cycle';
+  /** A fault is held for a time in this range (ms, inclusive)... */
+  holdMs: readonly [number, number];
+  /** ...then the cluster gets this much calm. */
+  calmMs: readonly [number, number];
+  /** Bound on waiting for a member armed with a crash failpoint to reach it. */
+  crashWaitMs: number;
+}
+
+export const DEFAULT_SCHEDULE: NemesisSchedule = { order: 'random', holdMs: [1_000, 3_000], calmMs: [1_000, 2_000], crashWaitMs: 10_000 };
+
+/**
+ * The nemesis: applies faults one at a time on a seeded schedule (by default fault for
+ * 1–3 s, then 1–2 s of calm), records each as a FaultEvent, and heals everything at the end.
  */
 export class Nemesis {
   readonly events: FaultEvent[] = [];
@@ -21,6 +39,7 @@ export class Nemesis {
     private readonly random: Random,
     private readonly clock: Clock,
     log: Logger,
+    private readonly schedule: NemesisSchedule = DEFAULT_SCHEDULE,
   ) {
     this.log = log.child({ component: 'nemesis' });
   }
@@ -30,12 +49,12 @@ export class Nemesis {
     if (this.kinds.length === 0) return;
     await sleep(1_000);
     for (let round = 0; round < 10_000 && this.clock.now() < stopAtMs - 1_500; round++) {
-      const kind = this.random.pick(this.kinds);
-      const holdMs = this.random.int(1_000, 3_000);
+      const kind = this.schedule.order === 'cycle' ? this.kinds[round % this.kinds.length]! : this.random.pick(this.kinds);
+      const holdMs = this.random.int(...this.schedule.holdMs);
       const event: FaultEvent = { kind, detail: '', startMs: this.clock.now(), endMs: 0 };
       this.events.push(event);
       try {
-        await this.apply(kind, event, Math.min(holdMs, Math.max(200, stopAtMs - this.clock.now() - 500)));
+        await this.apply(kind, event, Math.min(holdMs, Math.max(200, stopAtMs - this.clock.now() - 500)), stopAtMs);
       } catch (error) {
         event.skipped = error instanceof Error ? error.message : String(error);
         this.log.debug({ kind, error: event.skipped }, 'fault failed');
@@ -43,7 +62,7 @@ export class Nemesis {
       }
       event.endMs = this.clock.now();
       this.current = 'none';
-      await sleep(this.random.int(1_000, 2_000));
+      await sleep(this.random.int(...this.schedule.calmMs));
     }
   }
 
@@ -60,13 +79,22 @@ export class Nemesis {
     return this.random.pick(this.cluster.members);
   }
 
-  private async apply(kind: FaultKind, event: FaultEvent, holdMs: number): Promise<void> {
+  private async apply(kind: FaultKind, event: FaultEvent, holdMs: number, stopAtMs: number): Promise<void> {
     const names = this.cluster.members.map((m) => m.name);
     const proxies = this.cluster.proxies;
     const show = (detail: string): void => {
       event.detail = detail;
       this.current = `${kind} ${detail}`;
     };
+    if (isFailpointFault(kind)) {
+      const m = await this.target(this.random.next() < 0.5);
+      const spec = failpointSpec(kind, this.random);
+      show(`${m.name} ${spec}`);
+      // Bounded by the run's end, but long enough for a few writes to reach the failpoint.
+      const crashWaitMs = Math.min(this.schedule.crashWaitMs, Math.max(2_000, stopAtMs - this.clock.now()));
+      event.detail = await applyFailpointFault(this.cluster, m, kind, spec, { holdMs, crashWaitMs });
+      return;
+    }
     switch (kind) {
       case 'kill':
       case 'kill-leader': {
@@ -118,12 +146,7 @@ export class Nemesis {
         return;
       }
       case 'leader-transfer': {
-        const leader = await this.target(true);
-        const ids = await this.cluster.memberIds();
-        const followers = this.cluster.members.filter((m) => m !== leader && ids.has(m.name));
-        const to = this.random.pick(followers);
-        show(`${leader.name} -> ${to.name}`);
-        await leader.rpc.moveLeader(ids.get(to.name)!);
+        show(await this.transferLeadership());
         return;
       }
       case 'member-change': {
@@ -137,11 +160,50 @@ export class Nemesis {
     }
   }
 
-  /** Heals every fault: links restored, paused members resumed, stopped members restarted. */
+  /**
+   * MoveLeader to a follower that is up and following the same leader (a member restarted
+   * a moment ago would still be catching up, and the transfer would time out). Two
+   * attempts, the second to a freshly chosen follower and leader.
+   */
+  private async transferLeadership(): Promise<string> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const leader = await this.target(true);
+      const ids = await this.cluster.memberIds();
+      const leaderId = ids.get(leader.name);
+      const followers: MemberHandle[] = [];
+      for (const m of this.cluster.members) {
+        if (m === leader || !ids.has(m.name)) continue;
+        const status = await this.cluster.status(m);
+        if (status !== undefined && status.leader === leaderId) followers.push(m);
+      }
+      if (followers.length === 0) {
+        lastError = new Error('no follower up to date with the leader');
+        await sleep(500);
+        continue;
+      }
+      const to = this.random.pick(followers);
+      this.current = `leader-transfer ${leader.name} -> ${to.name}`;
+      try {
+        await leader.rpc.moveLeader(ids.get(to.name)!);
+        return `${leader.name} -> ${to.name}${attempt > 0 ? ' (second attempt)' : ''}`;
+      } catch (error) {
+        lastError = error;
+        await sleep(500);
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+
+  /**
+   * Heals every fault: links restored, paused members resumed, members still armed with
+   * failpoints replaced by clean processes, stopped members restarted.
+   */
   async healAll(): Promise<void> {
     healLinks(this.cluster.proxies);
     for (const m of this.cluster.members) {
       if (m.paused) this.cluster.resume(m);
+      if (m.failpoints !== undefined) await this.cluster.kill(m);
       if (!this.cluster.isRunning(m)) this.cluster.restart(m);
     }
   }

@@ -1,6 +1,19 @@
-/** Fault kinds `--faults` accepts. */
-export const FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'partition', 'partition-leader', 'bridge', 'one-way', 'leader-transfer', 'member-change'] as const;
+/**
+ * Fault kinds `--faults` accepts. The last five drive latchkey's env-gated failpoints
+ * (src/failpoints.ts): they exist only for latchkey members.
+ */
+export const NETWORK_AND_PROCESS_FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'partition', 'partition-leader', 'bridge', 'one-way', 'leader-transfer', 'member-change'] as const;
+export const FAILPOINT_FAULT_KINDS = ['crash-before-fsync', 'crash-after-fsync', 'crash-after-apply', 'crash-during-snapshot', 'slow-fsync'] as const;
+export const FAULT_KINDS = [...NETWORK_AND_PROCESS_FAULT_KINDS, ...FAILPOINT_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+export type FailpointFaultKind = (typeof FAILPOINT_FAULT_KINDS)[number];
+
+export function isFailpointFault(kind: FaultKind): kind is FailpointFaultKind {
+  return (FAILPOINT_FAULT_KINDS as readonly string[]).includes(kind);
+}
+
+/** Why the failpoint faults are skipped against etcd (said once in the progress and the report). */
+export const FAILPOINTS_UNAVAILABLE_ON_ETCD = "not available on etcd: no failpoints in Debian's build";
 
 /** One fault as it happened: for the report and the timeline's shaded bands. */
 export interface FaultEvent {

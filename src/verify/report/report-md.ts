@@ -17,7 +17,14 @@ export interface RunSummary {
   peerConnections: { attributed: number; unattributed: number };
   checks: CheckResult[];
   faultEvents: FaultEvent[];
+  /** Said once near the top, e.g. fault kinds not available on the target. */
+  notes: string[];
   verdict: string;
+}
+
+/** Table-cell text: a partition's `{a} | {b}` must not split the row. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
 function seconds(ms: number): string {
@@ -30,7 +37,9 @@ export function renderReport(s: RunSummary): string {
   lines.push(`- target: ${s.target}, members: ${s.members}, workload: ${s.workload}, faults: ${s.faults}, seed: ${s.seed}`);
   lines.push(`- duration: ${seconds(s.durationMs)} s; operations ok ${s.counters.ok}, fail ${s.counters.fail}, unknown ${s.counters.unknown}`);
   lines.push(`- peer connections through the fault proxies: ${s.peerConnections.attributed} attributed to their dialing member, ${s.peerConnections.unattributed} not (only 'blockAll' cuts those)`);
-  lines.push(`- quiescence after heal: ${s.quiescence.ok ? 'reached' : 'NOT reached'} (${s.quiescence.detail})`, '');
+  for (const note of s.notes) lines.push(`- note: ${note}`);
+  lines.push(`- quiescence after heal: ${s.quiescence.ok ? 'reached' : 'NOT reached'} (${s.quiescence.detail})`);
+  lines.push('- member logs: logs/<member>.log (every process start and exit is marked)', '');
   lines.push('## Checkers', '', '| checker | outcome | violations | stats |', '|---|---|---|---|');
   for (const c of s.checks) {
     const stats = Object.entries(c.stats).map(([k, v]) => `${k}=${v}`).join(', ');
@@ -43,7 +52,7 @@ export function renderReport(s: RunSummary): string {
   }
   lines.push('', '## Fault schedule', '', '| start s | end s | fault | detail |', '|---|---|---|---|');
   for (const f of s.faultEvents) {
-    lines.push(`| ${seconds(f.startMs)} | ${seconds(f.endMs)} | ${f.kind} | ${f.skipped !== undefined ? `skipped: ${f.skipped}` : f.detail} |`);
+    lines.push(`| ${seconds(f.startMs)} | ${seconds(f.endMs)} | ${f.kind} | ${cell(f.skipped !== undefined ? `skipped: ${f.skipped}` : f.detail)} |`);
   }
   if (s.faultEvents.length === 0) lines.push('| – | – | none | |');
   lines.push('', 'Timeline: [timeline.svg](timeline.svg); full history: history.json.', '');

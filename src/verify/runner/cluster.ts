@@ -31,10 +31,25 @@ export interface MemberHandle {
   /** Output tail for diagnostics. */
   tail: string;
   rpc: EtcdRpc;
+  /** LATCHKEY_FAILPOINTS of the running process (undefined: a clean process). */
+  failpoints: string | undefined;
+  /** The failpoint the current process crashed itself at, from its dying words on stderr. */
+  failpointHit: string | undefined;
 }
+
+/** What a failpoint crash prints just before its SIGKILL (src/failpoints.ts). */
+const FAILPOINT_CRASH_LINE = /failpoint (\w+): crashing/;
+
+/**
+ * Snapshot every this many applied entries unless told otherwise: small, so that snapshots
+ * (and the crash-during-snapshot fault) happen several times in a one-minute run.
+ */
+export const VERIFY_SNAPSHOT_COUNT = 200;
 
 const TAIL_BYTES = 16 * 1024;
 const live = new Set<childProcess.ChildProcess>();
+/** Resolves once a child has exited and its output pipes are drained ('close'). */
+const closed = new WeakMap<childProcess.ChildProcess, Promise<void>>();
 /** Work dirs this process made and has not removed yet. */
 const ownedWorkDirs = new Set<string>();
 let exitHook = false;
@@ -91,6 +106,10 @@ export interface ClusterOptions {
   /** latchkey build root (LATCHKEY_DIST); default: the build this file was compiled into. */
   latchkeyDist?: string;
   etcdBinary?: string;
+  /** --snapshot-count of every member (default VERIFY_SNAPSHOT_COUNT). */
+  snapshotCount?: number;
+  /** When set, each member's whole output is appended to `<logDir>/<name>.log`. */
+  logDir?: string;
 }
 
 export class Cluster {
@@ -100,6 +119,7 @@ export class Cluster {
   private workDir = '';
   private ownsWorkDir = false;
   private readonly log: Logger;
+  private readonly logFiles = new Map<string, fs.WriteStream>();
 
   constructor(readonly options: ClusterOptions) {
     if (!Number.isInteger(options.members) || options.members < 1 || options.members > 7) throw new Error(`bad member count ${options.members}`);
@@ -135,6 +155,8 @@ export class Cluster {
         rejoining: false,
         tail: '',
         rpc: undefined as unknown as EtcdRpc,
+        failpoints: undefined,
+        failpointHit: undefined,
       };
       member.rpc = new EtcdRpc(`127.0.0.1:${member.clientPort}`);
       this.members.push(member);
@@ -159,7 +181,20 @@ export class Cluster {
     return m.child !== undefined && m.child.exitCode === null && m.child.signalCode === null;
   }
 
-  private spawn(m: MemberHandle, state: 'new' | 'existing'): void {
+  private logFile(m: MemberHandle): fs.WriteStream | undefined {
+    const dir = this.options.logDir;
+    if (dir === undefined) return undefined;
+    let stream = this.logFiles.get(m.name);
+    if (stream === undefined) {
+      fs.mkdirSync(dir, { recursive: true });
+      stream = fs.createWriteStream(path.join(dir, `${m.name}.log`), { flags: 'a' });
+      this.logFiles.set(m.name, stream);
+    }
+    return stream;
+  }
+
+  /** `failpoints`: LATCHKEY_FAILPOINTS for this process only (latchkey members only). */
+  private spawn(m: MemberHandle, state: 'new' | 'existing', failpoints?: string): void {
     const clientUrl = `http://127.0.0.1:${m.clientPort}`;
     const args = [
       '--name', m.name,
@@ -171,29 +206,45 @@ export class Cluster {
       '--initial-cluster', this.initialCluster(),
       '--initial-cluster-state', state,
       '--initial-cluster-token', 'latchkey-verify',
+      '--snapshot-count', String(this.options.snapshotCount ?? VERIFY_SNAPSHOT_COUNT),
     ];
     let command: string;
-    let env: NodeJS.ProcessEnv = process.env;
+    // Only the processes the nemesis chooses run with failpoints, never one by inheritance.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.LATCHKEY_FAILPOINTS;
     if (this.options.target === 'etcd') {
+      if (failpoints !== undefined) throw new Error('failpoints exist only in latchkey members');
       command = this.options.etcdBinary ?? '/usr/bin/etcd';
     } else {
       command = process.execPath;
-      const dist = this.options.latchkeyDist ?? process.env.LATCHKEY_DIST ?? path.resolve(__dirname, '..', '..', '..');
-      env = { ...process.env, LATCHKEY_DIST: dist };
+      env.LATCHKEY_DIST = this.options.latchkeyDist ?? process.env.LATCHKEY_DIST ?? path.resolve(__dirname, '..', '..', '..');
+      if (failpoints !== undefined) env.LATCHKEY_FAILPOINTS = failpoints;
       args.unshift(path.join(projectRoot(), 'bin', 'latchkey'), 'serve');
     }
     const child = childProcess.spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
+    closed.set(child, new Promise<void>((resolve) => child.once('close', () => resolve())));
     m.child = child;
     m.paused = false;
+    m.failpoints = failpoints;
+    m.failpointHit = undefined;
+    const logFile = this.logFile(m);
+    logFile?.write(`=== ${new Date().toISOString()} verify: started ${m.name} pid ${child.pid} (${state})${failpoints !== undefined ? ` LATCHKEY_FAILPOINTS=${failpoints}` : ''}\n`);
     const append = (chunk: Buffer): void => {
-      m.tail += chunk.toString('utf8');
+      const text = chunk.toString('utf8');
+      logFile?.write(text);
+      if (failpoints !== undefined && m.child === child) {
+        const hit = FAILPOINT_CRASH_LINE.exec(text);
+        if (hit !== null) m.failpointHit = hit[1];
+      }
+      m.tail += text;
       if (m.tail.length > TAIL_BYTES) m.tail = m.tail.slice(-TAIL_BYTES);
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
     child.once('exit', (code, signal) => {
       live.delete(child);
+      logFile?.write(`=== ${new Date().toISOString()} verify: ${m.name} pid ${child.pid} exited (code ${code}, signal ${signal})\n`);
       this.log.debug({ member: m.name, code, signal }, 'member exited');
     });
     this.log.debug({ member: m.name, pid: child.pid }, 'member started');
@@ -209,10 +260,26 @@ export class Cluster {
     m.paused = false;
   }
 
-  /** Restarts a killed member on its data dir. */
-  restart(m: MemberHandle): void {
+  /** Restarts a killed member on its data dir; `failpoints` arms LATCHKEY_FAILPOINTS in it. */
+  restart(m: MemberHandle, failpoints?: string): void {
     if (this.isRunning(m)) return;
-    this.spawn(m, m.rejoining ? 'existing' : 'new');
+    this.spawn(m, m.rejoining ? 'existing' : 'new', failpoints);
+  }
+
+  /**
+   * Until the member's process has exited and its output is read (true: `failpointHit` is
+   * then final) or `timeoutMs` passes (false).
+   */
+  async waitExit(m: MemberHandle, timeoutMs: number): Promise<boolean> {
+    const child = m.child;
+    if (child === undefined) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = await Promise.race([
+      closed.get(child)!.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return exited;
   }
 
   /** Starts a member freshly added with MemberAdd (empty data dir, joins the existing cluster). */
@@ -325,6 +392,8 @@ export class Cluster {
       m.rpc.close();
     }
     for (const proxy of this.proxies.values()) await proxy.stop();
+    for (const stream of this.logFiles.values()) await new Promise<void>((resolve) => stream.end(() => resolve()));
+    this.logFiles.clear();
     if (this.ownsWorkDir && this.workDir !== '') {
       fs.rmSync(this.workDir, { recursive: true, force: true });
       ownedWorkDirs.delete(this.workDir);
@@ -338,8 +407,15 @@ export class Cluster {
  * --initial-cluster-state existing. Returns a description of what happened.
  */
 export async function replaceMember(cluster: Cluster, m: MemberHandle): Promise<string> {
-  const via = cluster.members.find((x) => x !== m && cluster.isRunning(x) && !x.paused);
-  if (via === undefined) throw new Error('no member to drive the membership change');
+  // A member that answers now (one restarted a moment ago may not be listening yet).
+  let via: MemberHandle | undefined;
+  for (const x of cluster.members) {
+    if (x !== m && (await cluster.status(x)) !== undefined) {
+      via = x;
+      break;
+    }
+  }
+  if (via === undefined) throw new Error('no answering member to drive the membership change');
   const list = await via.rpc.memberList();
   const entry = list.find((x) => x.name === m.name || x.peerUrls.includes(`http://127.0.0.1:${m.proxyPort}`));
   if (entry === undefined) throw new Error(`${m.name} not in the member list`);
