@@ -12,17 +12,22 @@ function callKind(requestStream: boolean, responseStream: boolean): string {
  * (our handlers' and grpc-js' own) pass through.
  */
 export function handledCounterInterceptor(report: RpcHandledReporter): ServerInterceptor {
+  // One responder per method, built on first use: the regex and the builder chain stay off
+  // the per-call path (bounded by the number of methods served).
+  const responders = new Map<string, ReturnType<ResponderBuilder['build']>>();
   return (descriptor, call) => {
-    const [, service = '', method = ''] = /^\/([^/]*)\/(.*)$/.exec(descriptor.path) ?? [];
-    const kind = callKind(descriptor.requestStream, descriptor.responseStream);
-    return new ServerInterceptingCall(
-      call,
-      new ResponderBuilder()
+    let responder = responders.get(descriptor.path);
+    if (responder === undefined) {
+      const [, service = '', method = ''] = /^\/([^/]*)\/(.*)$/.exec(descriptor.path) ?? [];
+      const kind = callKind(descriptor.requestStream, descriptor.responseStream);
+      responder = new ResponderBuilder()
         .withSendStatus((status, next) => {
           report(service, method, kind, status.code ?? 0);
           next(status);
         })
-        .build(),
-    );
+        .build();
+      responders.set(descriptor.path, responder);
+    }
+    return new ServerInterceptingCall(call, responder);
   };
 }
