@@ -2,14 +2,17 @@ import { Server, ServerCredentials, type ChannelOptions, type ConnectionInjector
 import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
+import type { AuthGate } from '../auth/auth-gate';
 import { Gateway } from '../gateway/gateway';
 import { httpFront } from '../gateway/http-front';
 import type { Logger } from '../log';
 import { handledCounterInterceptor, type MetricsRegistry } from '../metrics';
-import { AuthorityFixupStream } from './authority-fixup';
+import { AuthorityFixupStream, authorityFixupVerdict } from './authority-fixup';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
 import { OpenStreams } from './open-streams';
+import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
 
 /**
  * grpc-js' own frame limit. Our deserializer enforces the real limit (max-request-bytes +
@@ -21,26 +24,53 @@ export const GRPC_JS_FRAME_LIMIT_BYTES = 64 * 1024 * 1024;
 /** How long close() waits for in-flight calls before cutting connections. */
 export const GRACEFUL_CLOSE_MS = 2000;
 
-export function serverOptions(receiveLimitBytes: number): ChannelOptions {
+/** The gRPC connection limits etcd takes as flags (MemberConfig names, etcd defaults). */
+export interface GrpcLimits {
+  /** --max-concurrent-streams: streams one connection may have open at once. */
+  maxConcurrentStreams: number;
+  /** --grpc-keepalive-interval: the server pings a connection idle this long. */
+  keepaliveIntervalMs: number;
+  /** --grpc-keepalive-timeout: an unanswered server ping closes the connection after this. */
+  keepaliveTimeoutMs: number;
+  /** --grpc-keepalive-min-time: see serverOptions for why it is not enforced. */
+  keepaliveMinTimeMs: number;
+}
+
+export const DEFAULT_GRPC_LIMITS: GrpcLimits = {
+  maxConcurrentStreams: 4294967295,
+  keepaliveIntervalMs: 2 * 3_600_000,
+  keepaliveTimeoutMs: 20_000,
+  keepaliveMinTimeMs: 5_000,
+};
+
+/** The one place the client gRPC server's options are built. */
+export function serverOptions(receiveLimitBytes: number, limits: GrpcLimits = DEFAULT_GRPC_LIMITS): ChannelOptions {
+  if (!(limits.maxConcurrentStreams >= 1 && limits.maxConcurrentStreams <= 4294967295)) {
+    throw new Error(`max concurrent streams ${limits.maxConcurrentStreams} outside 1 .. 2^32-1`);
+  }
   return {
     'grpc.max_receive_message_length': Math.max(GRPC_JS_FRAME_LIMIT_BYTES, receiveLimitBytes),
     'grpc.max_send_message_length': -1,
-    'grpc.max_concurrent_streams': 4294967295,
-    // etcdctl pings every 2 s. grpc-js servers do not police client pings (no
-    // too_many_pings GOAWAY), so these only state the intent for grpc-go-style enforcers:
-    // pings are welcome, with or without calls in flight.
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.keepalive_time_ms': limits.keepaliveIntervalMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    // --grpc-keepalive-min-time is deliberately not enforced: grpc-js servers do not police
+    // client pings at all (no ping strikes, no too_many_pings GOAWAY). etcd enforces it with
+    // grpc-go's strike counting, which in practice never cuts etcdctl (pings every 2 s
+    // while calls are active); not enforcing is never stricter than etcd. These options
+    // only state that intent: pings are welcome, with or without calls in flight.
     'grpc.keepalive_permit_without_calls': 1,
-    'grpc.http2.min_ping_interval_without_data_ms': 1000,
+    'grpc.http2.min_ping_interval_without_data_ms': Math.min(1000, limits.keepaliveMinTimeMs),
     'grpc.http2.max_ping_strikes': 0,
   };
 }
 
-/** Parses `http://host:port` client URLs (h2c only; TLS is not supported yet). */
+/** Parses `http://host:port` (h2c) and `https://host:port` (TLS) client URLs. */
 export function bindAddressOf(url: string): string {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'http:') throw new Error(`unsupported client URL scheme in ${url} (only http:// is served)`);
-  // URL drops the scheme's default port (80), so an empty port means ":80" or none at all.
-  const port = parsed.port === '' ? '80' : parsed.port;
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`unsupported client URL scheme in ${url} (only http:// and https:// are served)`);
+  // URL drops the scheme's default port (80/443), so an empty port means that one.
+  const port = parsed.port !== '' ? parsed.port : parsed.protocol === 'https:' ? '443' : '80';
   return `${parsed.hostname}:${port}`;
 }
 
@@ -75,7 +105,16 @@ export const SNIFF_TIMEOUT_MS = 30_000;
 export interface ClientServerOptions extends Pick<GrpcServicesOptions, 'watchMaxBufferedBytes'> {
   /** Counts RPCs and serves /metrics on the client port. */
   metrics?: MetricsRegistry;
+  /** Serves https:// URLs with this certificate (http:// URLs stay plain text, as in etcd). */
+  tls?: ServerTlsSettings;
+  /** gRPC stream and keepalive limits (default: etcd's defaults). */
+  limits?: GrpcLimits;
+  /** Who may do what once auth is enabled (default: auth off). */
+  authGate?: AuthGate;
 }
+
+/** ALPN: gRPC clients ask for h2, the gateway's HTTPS clients for http/1.1. */
+const CLIENT_ALPN = ['h2', 'http/1.1'];
 
 /**
  * The endpoint clients talk to on every client URL: etcd's v3 API over h2c (gRPC), and on
@@ -94,6 +133,7 @@ export class ClientServer {
   /** --listen-metrics-urls listeners: /metrics and /health only. */
   private readonly metricsServers: http.Server[] = [];
   private readonly metricsFront: http.RequestListener;
+  private readonly terminator: TlsTerminator | undefined;
   private closed = false;
 
   constructor(member: MemberPort, logger: Logger, options: ClientServerOptions = {}) {
@@ -101,14 +141,18 @@ export class ClientServer {
     const { metrics } = options;
     const report = metrics === undefined ? undefined : metrics.rpcHandled.bind(metrics);
     this.server = new Server({
-      ...serverOptions(maxReceiveBytes(member)),
+      ...serverOptions(maxReceiveBytes(member), options.limits),
       ...(report === undefined ? {} : { interceptors: [handledCounterInterceptor(report)] }),
     });
-    const services = createGrpcServices(member, this.logger, {
+    // Typed as the intersection so authGate passes through whether or not
+    // GrpcServicesOptions declares it yet.
+    const servicesOptions: GrpcServicesOptions & { authGate?: AuthGate } = {
       watchMaxBufferedBytes: options.watchMaxBufferedBytes,
       openStreams: this.openStreams,
       ...(metrics === undefined ? {} : { metrics }),
-    });
+      ...(options.authGate === undefined ? {} : { authGate: options.authGate }),
+    };
+    const services = createGrpcServices(member, this.logger, servicesOptions);
     for (const service of services) {
       this.server.addService(service.definition, service.implementation);
     }
@@ -121,6 +165,7 @@ export class ClientServer {
     this.httpServer = http.createServer(httpFront({ member, logger: this.logger, gateway, ...(metrics === undefined ? {} : { metrics }) }));
     this.httpServer.on('clientError', (_err, socket) => socket.destroy());
     this.metricsFront = httpFront({ member, logger: this.logger, ...(metrics === undefined ? {} : { metrics }) });
+    this.terminator = options.tls === undefined ? undefined : new TlsTerminator(options.tls, CLIENT_ALPN, this.logger, (socket) => this.route(socket));
   }
 
   /** Serves /metrics and /health on each URL (etcd's --listen-metrics-urls); returns the ports. */
@@ -157,6 +202,9 @@ export class ClientServer {
     if (this.closed) throw new Error('ClientServer is closed');
     for (const url of urls) {
       const { host, port: requestedPort } = listenTargetOf(url);
+      const secure = url.startsWith('https:');
+      if (secure && this.terminator === undefined) throw new Error(`client URL ${url} is https:// but no TLS certificate is configured`);
+      if (!secure && this.terminator !== undefined) this.logger.warn({ url }, 'scheme is HTTP while key and cert files are present; ignoring key and cert files');
       const addresses = await resolveListenAddresses(host);
       // Like grpc-js' bindAsync: port 0 picks a port on the first address that binds and
       // reuses it for the others; the URL is served if at least one address binds.
@@ -165,7 +213,7 @@ export class ClientServer {
       let firstError: unknown;
       for (const address of addresses) {
         try {
-          port = await this.listenOn(address, port);
+          port = await this.listenOn(address, port, secure);
           bound++;
         } catch (error) {
           firstError ??= error;
@@ -178,8 +226,8 @@ export class ClientServer {
     }
   }
 
-  private listenOn(address: string, port: number): Promise<number> {
-    const listener = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  private listenOn(address: string, port: number, secure: boolean): Promise<number> {
+    const listener = net.createServer({ noDelay: true }, (socket) => this.accept(socket, secure));
     return new Promise<number>((resolve, reject) => {
       listener.once('error', reject);
       listener.listen({ host: address, port }, () => {
@@ -193,7 +241,7 @@ export class ClientServer {
     });
   }
 
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, secure: boolean): void {
     if (this.closed) {
       socket.destroy();
       return;
@@ -203,14 +251,34 @@ export class ClientServer {
     // Errors are reported to grpc-js through the wrapper; this only keeps a reset from being
     // an unhandled 'error' event before the wrapper is attached.
     socket.on('error', () => undefined);
-    this.sniff(socket);
+    if (secure) this.terminator!.accept(socket);
+    else this.sniff(socket);
+  }
+
+  /**
+   * A TLS connection after its handshake. ALPN says what it speaks: h2 goes to grpc-js as the
+   * TLSSocket itself (grpc-js' getAuthContext() then sees the client certificate, and grpc-go
+   * clients send a plain host:port :authority over TLS, so no fixup is needed), http/1.1 to
+   * the gateway; a client that named no protocol is sniffed like a plain one.
+   */
+  private route(socket: tls.TLSSocket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
+    else if (socket.alpnProtocol === 'http/1.1') this.httpServer.emit('connection', socket);
+    else this.sniff(socket);
   }
 
   /**
    * Reads until the first bytes tell HTTP/2 (gRPC) from HTTP/1.1, puts them back with
    * unshift() so no byte is lost, and hands the socket to grpc-js or the HTTP server.
    */
-  private sniff(socket: net.Socket): void {
+  private sniff(socket: net.Socket | tls.TLSSocket): void {
     let head = Buffer.alloc(0);
     const silent = setTimeout(() => socket.destroy(), SNIFF_TIMEOUT_MS);
     socket.once('close', () => clearTimeout(silent));
@@ -218,12 +286,20 @@ export class ClientServer {
       head = Buffer.concat([head, chunk]);
       const couldBeHttp2 = matchesPrefacePrefix(head);
       if (couldBeHttp2 && head.length < HTTP2_PREFACE.length) return;
+      const verdict = couldBeHttp2 ? authorityFixupVerdict(head) : 'raw';
+      if (verdict === 'wait') return;
       clearTimeout(silent);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(head);
       if (this.closed) {
         socket.destroy();
+        return;
+      }
+      if (couldBeHttp2 && verdict === 'raw') {
+        // No resume(): the HTTP/2 session reads the handle natively and takes the unshifted
+        // head with socket.read() on the next tick; a flowing socket would drop it.
+        this.injector.injectConnection(socket);
         return;
       }
       if (couldBeHttp2) {

@@ -1,12 +1,14 @@
 import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { asEmbeddedClientError, ServerElection, stoppableContext, type LeaderKey } from '../concurrency';
+import { AUTH_DISABLED, type AuthGate } from '../auth/auth-gate';
 import { Errors } from '../errors';
 import type { Logger } from '../log';
 import type { KeyValue } from '../storage/mvcc/types';
 import { headerOnlyResponseToWire, headerToWire, keyValueToWire } from './codec/kv-responses';
 import { hasField, int64ToWire, wireBytes, wireInt64, type Wire, type WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
-import type { MemberPort, ResponseHeader } from './member-port';
+import { authorizedMember } from './authorized-member';
+import type { MemberPort, RequestContext, ResponseHeader } from './member-port';
 import { DecodeFailure, wireBytesOf, type DecodedRequest } from './method-codec';
 import type { OpenStreams } from './open-streams';
 import { requestContextFor } from './request-context';
@@ -42,15 +44,26 @@ async function embedded<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** v3electionpb.Election, as etcd serves it: the Go election run against this member. */
-export function electionService(member: MemberPort, logger: Logger, openStreams: OpenStreams): UntypedServiceImplementation {
-  const election = new ServerElection(member, logger);
+export function electionService(
+  member: MemberPort,
+  logger: Logger,
+  openStreams: OpenStreams,
+  gate: AuthGate = AUTH_DISABLED,
+): UntypedServiceImplementation {
+  const shared = new ServerElection(member, logger);
+  // With auth on, the election runs as the caller: each of its KV and watch calls is
+  // permission-checked (etcd's embedded client carries the caller's token).
+  const electionFor = (ctx: RequestContext): ServerElection =>
+    ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
+      ? shared
+      : new ServerElection(authorizedMember(member, gate, ctx.identity), logger);
   const stopRegistry = (end: () => void): (() => void) => openStreams.add(end);
   return {
     Campaign: unaryHandler('Election/Campaign', logger, async (w, requestCtx) => {
       const waiting = stoppableContext(requestCtx, stopRegistry);
       try {
         validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
-        const won = await election.campaign(wireBytes(w.name), wireInt64(w.lease), wireBytes(w.value), waiting.ctx);
+        const won = await electionFor(requestCtx).campaign(wireBytes(w.name), wireInt64(w.lease), wireBytes(w.value), waiting.ctx);
         return { header: headerToWire(won.header), leader: leaderKeyToWire(won.leader) };
       } catch (err) {
         throw waiting.stopped() ? Errors.serverStopped() : asEmbeddedClientError(err);
@@ -62,19 +75,19 @@ export function electionService(member: MemberPort, logger: Logger, openStreams:
       embedded(async () => {
         const leader = leaderKeyFromWire(w);
         validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
-        return headerOnlyResponseToWire(await election.proclaim(leader, wireBytes(w.value), ctx));
+        return headerOnlyResponseToWire(await electionFor(ctx).proclaim(leader, wireBytes(w.value), ctx));
       }),
     ),
     Leader: unaryHandler('Election/Leader', logger, (w, ctx) =>
       embedded(async () => {
-        const current = await election.leader(wireBytes(w.name), ctx);
+        const current = await electionFor(ctx).leader(wireBytes(w.name), ctx);
         return leaderResponseToWire(current.header, current.kv);
       }),
     ),
     Resign: unaryHandler('Election/Resign', logger, (w, ctx) =>
-      embedded(async () => headerOnlyResponseToWire(await election.resign(leaderKeyFromWire(w), ctx))),
+      embedded(async () => headerOnlyResponseToWire(await electionFor(ctx).resign(leaderKeyFromWire(w), ctx))),
     ),
-    Observe: (call: ServerWritableStream<DecodedRequest, WireOut>) => observeStream(election, logger, stopRegistry, call),
+    Observe: (call: ServerWritableStream<DecodedRequest, WireOut>) => observeStream(electionFor, logger, stopRegistry, call),
   };
 }
 
@@ -82,7 +95,7 @@ export function electionService(member: MemberPort, logger: Logger, openStreams:
 export const OBSERVE_DRAIN_TIMEOUT_MS = 60_000;
 
 function observeStream(
-  election: ServerElection,
+  electionFor: (ctx: RequestContext) => ServerElection,
   logger: Logger,
   stopRegistry: (end: () => void) => () => void,
   call: ServerWritableStream<DecodedRequest, WireOut>,
@@ -112,7 +125,7 @@ function observeStream(
       signal.addEventListener('abort', onAbort, { once: true });
     });
   };
-  election.observe(wireBytes(request.name), observing.ctx, send).then(
+  electionFor(requestCtx).observe(wireBytes(request.name), observing.ctx, send).then(
     () => {
       observing.release();
       call.end();

@@ -4,9 +4,11 @@ import { Errors } from '../errors';
 import type { Logger } from '../log';
 import { LockTimings } from '../metrics/lock-timings';
 import type { MemberMetrics } from '../metrics/member-metrics';
+import { AUTH_DISABLED, type AuthGate } from '../auth/auth-gate';
+import { authorizedMember } from './authorized-member';
 import { headerOnlyResponseToWire, headerToWire } from './codec/kv-responses';
 import { wireBytes, wireInt64 } from './codec/wire-scalars';
-import type { MemberPort } from './member-port';
+import type { MemberPort, RequestContext } from './member-port';
 import { wireBytesOf } from './method-codec';
 import type { OpenStreams } from './open-streams';
 import { unaryHandler } from './unary-handler';
@@ -17,8 +19,20 @@ import { validateDeleteRange, validateProposalSize } from './validate-kv';
  * inner KV/Lease calls come back as UNKNOWN with etcd's text, as etcd's embedded client
  * returns them.
  */
-export function lockService(member: MemberPort, logger: Logger, openStreams: OpenStreams, metrics: MemberMetrics): UntypedServiceImplementation {
-  const mutex = new ServerMutex(member, logger);
+export function lockService(
+  member: MemberPort,
+  logger: Logger,
+  openStreams: OpenStreams,
+  metrics: MemberMetrics,
+  gate: AuthGate = AUTH_DISABLED,
+): UntypedServiceImplementation {
+  const shared = new ServerMutex(member, logger);
+  // With auth on, the mutex runs as the caller: each of its KV calls is permission-checked
+  // (etcd's embedded client carries the caller's token). Auth off: the shared mutex.
+  const mutexFor = (ctx: RequestContext): ServerMutex =>
+    ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
+      ? shared
+      : new ServerMutex(authorizedMember(member, gate, ctx.identity), logger);
   const timings = new LockTimings(metrics);
   return {
     Lock: unaryHandler('Lock/Lock', logger, async (w, requestCtx) => {
@@ -26,7 +40,7 @@ export function lockService(member: MemberPort, logger: Logger, openStreams: Ope
       const wait = timings.startWaiting();
       try {
         validateProposalSize(wireBytesOf(w), member.limits.maxRequestBytes);
-        const held = await mutex.lock(wireBytes(w.name), wireInt64(w.lease), waiting.ctx);
+        const held = await mutexFor(requestCtx).lock(wireBytes(w.name), wireInt64(w.lease), waiting.ctx);
         wait.stop();
         timings.acquired(held.key, wait.startedAt);
         return { header: headerToWire(held.header), key: held.key };
@@ -41,7 +55,7 @@ export function lockService(member: MemberPort, logger: Logger, openStreams: Ope
       try {
         const key = wireBytes(w.key);
         validateDeleteRange({ key, rangeEnd: Buffer.alloc(0), prevKv: false });
-        const answer = headerOnlyResponseToWire(await mutex.unlock(key, ctx));
+        const answer = headerOnlyResponseToWire(await mutexFor(ctx).unlock(key, ctx));
         timings.released(key);
         return answer;
       } catch (err) {

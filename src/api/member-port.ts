@@ -10,7 +10,8 @@ import type {
   TxnResult,
 } from '../storage/mvcc/types';
 import type { WatchResponseSink, WatchStream } from '../storage/mvcc/watch/types';
-import type { AuthIdentity } from '../auth/auth-gate';
+import type { AuthGate, AuthIdentity } from '../auth/auth-gate';
+import type { Permission } from '../auth/permissions';
 
 /**
  * What the gRPC layer needs from the member. The API decodes and validates wire input,
@@ -122,6 +123,41 @@ export interface MaintenancePort {
   moveLeader(targetId: bigint, ctx: RequestContext): Promise<void>;
 }
 
+/**
+ * etcdserverpb.Auth (etcd 3.4). Changes go through Raft; the header revision is the KV
+ * revision (auth changes never move it). While auth is on, management needs the root role
+ * of ctx.identity, except UserGet of oneself and RoleGet of one's own roles; ctx.identity
+ * must have been resolved (the API does it from the `token` metadata).
+ */
+export interface AuthPort {
+  authEnable(ctx: RequestContext): Promise<Answer<null>>;
+  authDisable(ctx: RequestContext): Promise<Answer<null>>;
+  /** The simple token for a correct name and password. */
+  authenticate(name: string, password: string, ctx: RequestContext): Promise<Answer<string>>;
+  userAdd(name: string, password: string, noPassword: boolean, ctx: RequestContext): Promise<Answer<null>>;
+  /** The user's roles, sorted. */
+  userGet(name: string, ctx: RequestContext): Promise<Answer<string[]>>;
+  userList(ctx: RequestContext): Promise<Answer<string[]>>;
+  userDelete(name: string, ctx: RequestContext): Promise<Answer<null>>;
+  userChangePassword(name: string, password: string, ctx: RequestContext): Promise<Answer<null>>;
+  userGrantRole(user: string, role: string, ctx: RequestContext): Promise<Answer<null>>;
+  userRevokeRole(user: string, role: string, ctx: RequestContext): Promise<Answer<null>>;
+  roleAdd(name: string, ctx: RequestContext): Promise<Answer<null>>;
+  /** The role's permissions, sorted by key. */
+  roleGet(role: string, ctx: RequestContext): Promise<Answer<Permission[]>>;
+  roleList(ctx: RequestContext): Promise<Answer<string[]>>;
+  roleDelete(role: string, ctx: RequestContext): Promise<Answer<null>>;
+  roleGrantPermission(role: string, perm: Permission, ctx: RequestContext): Promise<Answer<null>>;
+  roleRevokePermission(role: string, key: Buffer, rangeEnd: Buffer, ctx: RequestContext): Promise<Answer<null>>;
+  /**
+   * Resolves once the Authenticate entry that issued `token` is applied on this member
+   * (bounded; at once if it cannot be pending). etcd waits like this before calling a token
+   * invalid, so a token from one member works at once on another: on "invalid auth token",
+   * await this and identify again.
+   */
+  tokenApplied(token: string, ctx: RequestContext): Promise<void>;
+}
+
 export interface MemberPort {
   kv: KvPort;
   lease: LeasePort;
@@ -130,4 +166,8 @@ export interface MemberPort {
   maintenance: MaintenancePort;
   /** Limits the API enforces before anything reaches Raft. */
   limits: { maxRequestBytes: number; maxTxnOps: number };
+  /** etcdserverpb.Auth; absent = no auth store (Authenticate says auth is not enabled, the rest UNIMPLEMENTED). */
+  auth?: AuthPort;
+  /** Request checks against the auth store; absent = AUTH_DISABLED. */
+  authGate?: AuthGate;
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
+import type { AuthIdentity } from '../auth/auth-gate';
 import type { RequestContext } from './member-port';
 
 /** The part of a grpc-js server call a RequestContext is built from. */
@@ -15,18 +16,39 @@ export function requiresLeader(metadata: Metadata): boolean {
 }
 
 /**
+ * Identities the auth hooks resolved, per call: set before the handler runs, read when
+ * the handler builds its RequestContext. Weak, so a finished call takes its entry with it.
+ */
+const resolvedIdentities = new WeakMap<object, AuthIdentity | null>();
+
+/** Records who sent `call` (null: auth off / no credentials where that is allowed). */
+export function bindIdentity(call: object, identity: AuthIdentity | null | undefined): void {
+  if (identity === undefined) resolvedIdentities.delete(call);
+  else resolvedIdentities.set(call, identity);
+}
+
+/** The identity an auth hook bound to `call`; undefined when no hook resolved one. */
+export function boundIdentity(call: object): AuthIdentity | null | undefined {
+  return resolvedIdentities.get(call);
+}
+
+/**
  * A RequestContext whose signal aborts when the client cancels the call or its deadline
  * passes (grpc-js reports both as 'cancelled'). grpc-js also reports 'cancelled' when a
  * call's HTTP/2 stream closes after a normal answer, so a unary handler calls `finish()`
  * once it has answered: the signal then never aborts (and no AbortError is built).
+ * `identity` is what the auth hook resolved for this call (see bindIdentity).
  */
 export function requestContextFor(call: CallSurface): { ctx: RequestContext; finish: () => void } {
   const controller = new AbortController();
   const onCancel = (): void => controller.abort();
   if (call.cancelled) controller.abort();
   else call.once('cancelled', onCancel);
+  const ctx: RequestContext = { signal: controller.signal, requireLeader: requiresLeader(call.metadata) };
+  const identity = resolvedIdentities.get(call);
+  if (identity !== undefined) ctx.identity = identity;
   return {
-    ctx: { signal: controller.signal, requireLeader: requiresLeader(call.metadata) },
+    ctx,
     finish: () => {
       call.off('cancelled', onCancel);
     },

@@ -1,10 +1,12 @@
-import type { handleUnaryCall } from '@grpc/grpc-js';
+import type { handleServerStreamingCall, handleUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AuthGate } from '../auth/auth-gate';
 import type { Logger } from '../log';
+import { authorize, credentialsOf, type Resolved } from './auth-policy';
 import type { Wire, WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
-import type { RequestContext } from './member-port';
+import type { MemberPort, RequestContext } from './member-port';
 import { DecodeFailure, type DecodedRequest } from './method-codec';
-import { requestContextFor } from './request-context';
+import { bindIdentity, requestContextFor, type CallSurface } from './request-context';
 
 /** Decode, validate and call the member for one unary request; throw EtcdError to fail it. */
 export type UnaryRun = (request: Wire, ctx: RequestContext) => Promise<WireOut>;
@@ -37,4 +39,104 @@ export function unaryHandler(method: string, logger: Logger, run: UnaryRun): han
       },
     );
   };
+}
+
+/** What the auth hooks check against. */
+export interface AuthHook {
+  gate: AuthGate;
+  member: MemberPort;
+  logger: Logger;
+}
+
+/**
+ * Runs `method`'s auth policy (auth-policy.ts) for one call with a decoded request, then
+ * `proceed` with the resolved identity bound to the call (the handler's RequestContext
+ * carries it), or `refuse` with etcd's error. Synchronous when nothing has to be looked up.
+ */
+function authorizeCall(
+  hook: AuthHook,
+  method: string,
+  call: CallSurface & { request: DecodedRequest },
+  proceed: () => void,
+  refuse: (err: unknown) => void,
+): void {
+  const request = call.request;
+  // A request that did not decode fails in the handler with its decode error, as before.
+  if (request instanceof DecodeFailure) return proceed();
+  // A context for the lookups a check makes (lease keys), made on first use only.
+  let lookup: { ctx: RequestContext; finish: () => void } | undefined;
+  const lookupCtx = (): RequestContext => {
+    lookup ??= requestContextFor(call);
+    return lookup.ctx;
+  };
+  const finish = (): void => lookup?.finish();
+  const admit = (identity: Resolved): void => {
+    finish();
+    bindIdentity(call, identity);
+    proceed();
+  };
+  let resolved: Resolved | Promise<Resolved>;
+  try {
+    resolved = authorize(hook.gate, hook.member, method, request, credentialsOf(call), lookupCtx);
+  } catch (err) {
+    return refuse(err);
+  }
+  if (!(resolved instanceof Promise)) return admit(resolved);
+  resolved.then(admit, (err: unknown) => {
+    finish();
+    refuse(err);
+  });
+}
+
+/** `handler` behind `method`'s auth policy: a refused call is answered with etcd's error. */
+export function authorizedUnary(method: string, hook: AuthHook, handler: handleUnaryCall<DecodedRequest, WireOut>): handleUnaryCall<DecodedRequest, WireOut> {
+  return (call, callback) => {
+    authorizeCall(
+      hook,
+      method,
+      call,
+      () => handler(call, callback),
+      (err) => callback(errorToServiceError(err, hook.logger, method) as Error),
+    );
+  };
+}
+
+/** The same for a server-streaming method (Snapshot, Observe): refused before anything is sent. */
+export function authorizedServerStream(
+  method: string,
+  hook: AuthHook,
+  handler: handleServerStreamingCall<DecodedRequest, WireOut>,
+): handleServerStreamingCall<DecodedRequest, WireOut> {
+  return (call) => {
+    authorizeCall(
+      hook,
+      method,
+      call,
+      () => handler(call),
+      (err) => call.emit('error', errorToServiceError(err, hook.logger, method)),
+    );
+  };
+}
+
+/**
+ * Every unary and server-streaming handler of one service behind the auth policy
+ * (`prefix` is the policy's service name, e.g. "KV"). Bidi streams (Watch, LeaseKeepAlive)
+ * are passed through: Watch checks each create itself, keepalives are not checked.
+ */
+export function authorizedService(
+  prefix: string,
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+  hook: AuthHook,
+): UntypedServiceImplementation {
+  const guarded: UntypedServiceImplementation = { ...implementation };
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = implementation[name];
+    if (handler === undefined || method.requestStream) continue;
+    const policyName = `${prefix}/${name}`;
+    guarded[name] = method.responseStream
+      ? authorizedServerStream(policyName, hook, handler as handleServerStreamingCall<DecodedRequest, WireOut>)
+      : authorizedUnary(policyName, hook, handler as handleUnaryCall<DecodedRequest, WireOut>);
+  }
+  return guarded;
 }

@@ -139,8 +139,14 @@ function envName(flag: string): string {
   return `ETCD_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** etcd's boolean flags: a bare `--client-cert-auth` means true, as Go's flag package has it. */
+const BOOLEAN_FLAGS = new Set(['client-cert-auth', 'auto-tls', 'peer-client-cert-auth', 'peer-auto-tls']);
+
 export function addServeFlags(command: Command): Command {
-  for (const spec of FLAGS) command.option(`--${spec.flag} <value>`, `${spec.help} [env ${envName(spec.flag)}]`);
+  for (const spec of FLAGS) {
+    if (BOOLEAN_FLAGS.has(spec.flag)) command.option(`--${spec.flag} [value]`, `${spec.help} [env ${envName(spec.flag)}]`);
+    else command.option(`--${spec.flag} <value>`, `${spec.help} [env ${envName(spec.flag)}]`);
+  }
   return command;
 }
 
@@ -148,12 +154,14 @@ export function addServeFlags(command: Command): Command {
  * Flags win over ETCD_* variables, which win over defaults — etcd's precedence. A flag
  * that depends on --name (data dir, the one-member initial cluster) follows the name.
  */
-export function configFromOptions(options: Record<string, string | undefined>, env: NodeJS.ProcessEnv): MemberConfig {
+export function configFromOptions(options: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): MemberConfig {
   const config = defaultConfig();
   const given = new Set<string>();
   for (const spec of FLAGS) {
     const key = spec.flag.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase());
-    const value = options[key] ?? env[envName(spec.flag)];
+    const flagValue = options[key];
+    // A bare boolean flag arrives from commander as `true`.
+    const value = flagValue === true ? 'true' : flagValue === false ? 'false' : (flagValue ?? env[envName(spec.flag)]);
     if (value === undefined) continue;
     spec.apply(config, value);
     given.add(spec.flag);

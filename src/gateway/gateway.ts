@@ -7,6 +7,7 @@ import { errorToStatus } from '../api/error-status';
 import type { DecodedRequest } from '../api/method-codec';
 import { EtcdError, GrpcCode } from '../errors';
 import type { Logger } from '../log';
+import { gatewayMetadata } from './request-metadata';
 import { GatewayCall, type CallSink } from './gateway-call';
 import { JsonValueSplitter, parseGoJson } from './go-json';
 import { httpStatusFromGrpcCode, streamErrorBody, unaryErrorBody } from './http-status';
@@ -92,6 +93,7 @@ export class Gateway {
     }
     if (bound.kind === 'unary') {
       const call = new GatewayCall(this.noStreamSink());
+      gatewayMetadata(call.metadata, req);
       call.request = request;
       res.once('close', () => {
         if (!res.writableFinished) call.cancel();
@@ -114,6 +116,7 @@ export class Gateway {
       return;
     }
     const call = new GatewayCall(this.streamSink(bound, res));
+    gatewayMetadata(call.metadata, req);
     call.request = request;
     res.once('close', () => {
       if (!res.writableFinished) call.cancel();
@@ -124,6 +127,7 @@ export class Gateway {
 
   private serveStreamingRequest(bound: BoundMethod, req: http.IncomingMessage, res: http.ServerResponse): void {
     const call = new GatewayCall(this.streamSink(bound, res));
+    gatewayMetadata(call.metadata, req);
     res.once('close', () => {
       if (!res.writableFinished) call.cancel();
     });

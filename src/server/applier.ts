@@ -9,6 +9,7 @@ import { MEMBERS_META } from './storage-layout';
 import { ActiveAlarms, ALARMS_META, decodeAlarms, encodeAlarms } from './alarms';
 import { growsDatabase } from './quota';
 import { AlarmAction, AlarmType, type AlarmMember } from '../api/member-port';
+import { authStoreOf, type AuthStore } from '../auth/auth-store';
 
 export type ApplyValue = unknown;
 
@@ -50,28 +51,33 @@ export class Applier {
     private readonly logger: Logger,
     /** Applied alarms (etcd's alarm store), loaded from LMDB meta; changed only by applied alarm requests. */
     readonly alarms: ActiveAlarms = new ActiveAlarms(decodeAlarms(store.getMeta(ALARMS_META))),
+    /** Users, roles and tokens: the one attached to `store` by the composition root (or a default one). */
+    readonly auth: AuthStore = authStoreOf(store, logger),
   ) {}
 
   /** `alsoWrite` runs in the same LMDB transaction (membership records of applied conf changes). */
   applyBatch(requests: readonly CommittedRequest[], lastIndex: bigint, alsoWrite?: (writer: StoreWriter) => void): ApplyBatchResult {
     const result: ApplyBatchResult = { applied: [], writes: [], compactedRevision: undefined };
+    // Reloads the auth state first if a snapshot install replaced the data since the last batch.
+    this.auth.current();
     const skipUpTo = this.store.consistentIndex();
     if (lastIndex <= skipUpTo) return result;
     this.store.write((writer) => {
       for (const request of requests) {
         if (request.index <= skipUpTo || request.envelope === undefined) continue;
-        const outcome = this.applyOne(writer, request.envelope.proposal, result);
+        const outcome = this.applyOne(writer, request.envelope.proposal, result, request.index);
         result.applied.push({ requestId: request.envelope.requestId, outcome });
       }
       alsoWrite?.(writer);
       writer.setConsistentIndex(lastIndex);
     });
+    this.auth.noteApplied();
     return result;
   }
 
-  private applyOne(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult): ApplyOutcome {
+  private applyOne(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult, index: bigint): ApplyOutcome {
     try {
-      return { ok: true, ...this.dispatch(writer, proposal, batch) };
+      return { ok: true, ...this.dispatch(writer, proposal, batch, index) };
     } catch (err) {
       if (err instanceof EtcdError) {
         this.logger.debug({ kind: proposal.kind, error: err.message }, 'request refused at apply');
@@ -81,7 +87,7 @@ export class Applier {
     }
   }
 
-  private dispatch(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult): { revision: bigint; value: ApplyValue } {
+  private dispatch(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult, index: bigint): { revision: bigint; value: ApplyValue } {
     const leaseExists = (id: bigint): boolean => this.lessor.has(id);
     // etcd's capped applier: while NOSPACE is raised, nothing that grows the database applies.
     if (this.alarms.has(AlarmType.NOSPACE) && growsDatabase(proposal)) throw Errors.noSpace();
@@ -114,6 +120,9 @@ export class Applier {
       }
       case 'alarm':
         return { revision: writer.currentRevision(), value: this.applyAlarm(writer, proposal) };
+      // Auth changes never move the KV revision; Authenticate answers with its token.
+      case 'auth':
+        return { revision: writer.currentRevision(), value: this.auth.apply(proposal.request, proposal.actor, index, writer) };
       case 'leaseGrant':
         return this.grant(writer, proposal.leaseId, proposal.ttlSeconds);
       case 'leaseRevoke':

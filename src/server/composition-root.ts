@@ -18,6 +18,11 @@ import { MaintenanceService } from './maintenance-service';
 import { Member, type Clock } from './member';
 import { WatchService } from './watch-service';
 import { AutoCompactor, parseAutoCompaction, type AutoCompactionPolicy } from './auto-compaction';
+import { attachAuthStore, type AuthStore } from '../auth/auth-store';
+import { AuthService } from './auth-service';
+import { ConfigError } from './config';
+import { prepareMemberTls, type MemberTls } from '../tls/member-tls';
+import type { PeerTlsSettings } from '../tls/peer-tls';
 
 /** Injection tokens: classes stay free of the container; only this file knows it. */
 const Tokens = {
@@ -32,6 +37,8 @@ const Tokens = {
   LeaseExpiry: Symbol('LeaseExpiry'),
   ClientServer: Symbol('ClientServer'),
   Transport: Symbol('PeerTransport'),
+  AuthStore: Symbol('AuthStore'),
+  Tls: Symbol('MemberTls'),
 } as const;
 
 /** What the process running the member is told about the member's end. */
@@ -54,9 +61,10 @@ const discoveryOnly: PeerHandler = {
   clusterInfo: () => ({ clusterId: 0n, members: [] }),
 };
 
-function discoverCluster(logger: Logger): ClusterDiscovery {
+function discoverCluster(logger: Logger, peerTls: PeerTlsSettings): ClusterDiscovery {
   return async (peerUrls) => {
-    const probe = new GrpcPeerTransport(0n, 0n, discoveryOnly, logger);
+    // Only the dialing half: the probe never listens.
+    const probe = new GrpcPeerTransport(0n, 0n, discoveryOnly, logger, peerTls.client === undefined ? {} : { tls: { client: peerTls.client } });
     try {
       return await probe.fetchClusterInfo(peerUrls, AbortSignal.timeout(15_000));
     } finally {
@@ -89,9 +97,20 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
     ),
   );
   scope.register(
+    Tokens.AuthStore,
+    singleton((c) =>
+      attachAuthStore(c.resolve<OpenedStorage>(Tokens.Storage).store, {
+        tokenTtlSeconds: c.resolve<MemberConfig>(Tokens.Config).authTokenTtlSeconds,
+        logger: c.resolve<Logger>(Tokens.Logger).child({ component: 'auth' }),
+      }),
+    ),
+  );
+  scope.register(
     Tokens.Member,
     singleton((c) => {
       const storage = c.resolve<OpenedStorage>(Tokens.Storage);
+      // Attached to the store before the member's applier looks it up.
+      c.resolve<AuthStore>(Tokens.AuthStore);
       return new Member(
         c.resolve<MemberConfig>(Tokens.Config),
         storage,
@@ -115,6 +134,8 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
         cluster: new ClusterService(member, cfg.initialClusterToken, () => c.resolve<Clock>(Tokens.Clock).nowMs()),
         maintenance: new MaintenanceService(member, cfg.electionTimeoutMs),
         limits: { maxRequestBytes: cfg.maxRequestBytes, maxTxnOps: cfg.maxTxnOps },
+        auth: new AuthService(member, c.resolve<AuthStore>(Tokens.AuthStore), cfg.bcryptCost),
+        authGate: c.resolve<AuthStore>(Tokens.AuthStore),
       };
     }),
   );
@@ -134,6 +155,7 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
       // Received snapshots land beside the data, so keeping one is a rename, not a copy.
       return new GrpcPeerTransport(member.id, member.membership.clusterId, handler, c.resolve<Logger>(Tokens.Logger), {
         snapshotDirectory: storage.snapDir,
+        tls: c.resolve<MemberTls>(Tokens.Tls).peer,
       });
     }),
   );
@@ -144,7 +166,18 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
       const port = c.resolve<MemberPort>(Tokens.MemberPort);
       metrics.attachMember(port);
       c.resolve<Member>(Tokens.Member).metrics = metrics;
-      return new ClientServer(port, c.resolve<Logger>(Tokens.Logger), { metrics });
+      const cfg = c.resolve<MemberConfig>(Tokens.Config);
+      const clientTls = c.resolve<MemberTls>(Tokens.Tls).client;
+      return new ClientServer(port, c.resolve<Logger>(Tokens.Logger), {
+        metrics,
+        ...(clientTls === undefined ? {} : { tls: clientTls }),
+        limits: {
+          maxConcurrentStreams: cfg.maxConcurrentStreams,
+          keepaliveIntervalMs: cfg.grpcKeepaliveIntervalMs,
+          keepaliveTimeoutMs: cfg.grpcKeepaliveTimeoutMs,
+          keepaliveMinTimeMs: cfg.grpcKeepaliveMinTimeMs,
+        },
+      });
     }),
   );
 }
@@ -156,9 +189,15 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
 export async function buildMember(config: MemberConfig, logger: Logger, lifecycle: MemberLifecycle): Promise<RunningMember> {
   // A bad retention must stop the start before anything is opened or listening.
   const compactionPolicy = parseAutoCompaction(config.autoCompactionMode, config.autoCompactionRetention);
-  const opened = await openStorage(config, logger, discoverCluster(logger));
+  if (config.authToken.split(',')[0] !== 'simple') {
+    throw new ConfigError(`--auth-token: "${config.authToken}" is not supported; latchkey issues simple tokens only (--auth-token simple)`);
+  }
+  // TLS flags are checked (and auto-TLS certificates made) before anything is opened.
+  const memberTls = await prepareMemberTls(config, logger);
+  const opened = await openStorage(config, logger, discoverCluster(logger, memberTls.peer));
   const scope = container.createChildContainer();
   register(scope, config, logger, opened);
+  scope.register(Tokens.Tls, { useValue: memberTls });
   const member = scope.resolve<Member>(Tokens.Member);
   const server = scope.resolve<ClientServer>(Tokens.ClientServer);
   const transport = scope.resolve<PeerTransport>(Tokens.Transport);
@@ -186,6 +225,7 @@ export async function buildMember(config: MemberConfig, logger: Logger, lifecycl
         expiry.stop();
         compactor?.stop();
         await member.stop();
+        scope.resolve<AuthStore>(Tokens.AuthStore).close();
         await transport.close();
         hub.close();
         await opened.store.close();

@@ -1,3 +1,7 @@
+import * as fs from 'node:fs';
+import * as tls from 'node:tls';
+import { cipherOptions, unknownCipherSuites } from '../tls/cipher-suites';
+
 /**
  * The member's configuration, named and defaulted as etcd names and defaults its flags,
  * so an etcd command line or ETCD_* environment starts a latchkey member unchanged.
@@ -155,4 +159,58 @@ export function hostPort(url: string): { host: string; port: number } {
 /** Lease TTLs below this are raised to it: ceil(1.5 × election timeout) seconds, as etcd does. */
 export function minLeaseTtlSeconds(config: Pick<MemberConfig, 'electionTimeoutMs'>): bigint {
   return BigInt(Math.ceil((3 * config.electionTimeoutMs) / 2 / 1000));
+}
+
+/**
+ * Checks the TLS flags before anything listens, with etcd's messages where etcd has one:
+ * an https:// URL needs a certificate (or auto TLS) on its side, named files must be
+ * readable and load (cert and key matching), and every --cipher-suites name must be known.
+ * An http:// URL with TLS flags is allowed (etcd serves it in plain text and warns).
+ */
+export function validateTls(config: MemberConfig): void {
+  const unknown = unknownCipherSuites(config.cipherSuites);
+  if (unknown.length > 0) throw new ConfigError(`unexpected TLS cipher suite ${JSON.stringify(unknown[0])}`);
+  if (config.cipherSuites.length > 0) {
+    try {
+      tls.createSecureContext(cipherOptions(config.cipherSuites));
+    } catch (err) {
+      // Known to Go but not offered by this OpenSSL (RC4, for one).
+      throw new ConfigError(`--cipher-suites: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  for (const url of config.listenClientUrls) {
+    if (url.startsWith('https:') && !tlsConfigured(config.clientTls)) {
+      throw new ConfigError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${url} with HTTPS scheme`);
+    }
+  }
+  for (const url of config.listenPeerUrls) {
+    if (url.startsWith('https:') && !tlsConfigured(config.peerTls)) {
+      throw new ConfigError(`cannot listen on TLS for ${new URL(url).host}: KeyFile and CertFile are not presented (set --peer-cert-file and --peer-key-file, or --peer-auto-tls)`);
+    }
+  }
+  checkTlsFiles(config.clientTls, '', config.cipherSuites);
+  checkTlsFiles(config.peerTls, 'peer-', config.cipherSuites);
+}
+
+function checkTlsFiles(flags: TlsFlags, prefix: string, cipherSuites: string[]): void {
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`--${prefix}${flag}: open ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if ((flags.certFile === '') !== (flags.keyFile === '')) {
+    throw new ConfigError(`--${prefix}cert-file and --${prefix}key-file must be given together`);
+  }
+  const ca = flags.trustedCaFile === '' ? undefined : read(flags.trustedCaFile, 'trusted-ca-file');
+  // Without files (none, or auto TLS generated later) only the CA could be checked.
+  if (flags.certFile === '') return;
+  const cert = read(flags.certFile, 'cert-file');
+  const key = read(flags.keyFile, 'key-file');
+  try {
+    tls.createSecureContext({ cert, key, ...(ca === undefined ? {} : { ca }), ...cipherOptions(cipherSuites) });
+  } catch (err) {
+    throw new ConfigError(`--${prefix}cert-file/--${prefix}key-file: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -1,4 +1,5 @@
 import type { AlarmActionValue, AlarmTypeValue } from '../api/member-port';
+import type { AuthActor, AuthRequest } from '../auth/auth-requests';
 import type { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../storage/mvcc/types';
 
 /** A state change that goes through Raft. Every member applies it identically. */
@@ -11,7 +12,9 @@ export type Proposal =
   | { kind: 'leaseRevoke'; leaseId: bigint }
   | { kind: 'leaseCheckpoint'; checkpoints: LeaseCheckpoint[] }
   | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] }
-  | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue };
+  | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue }
+  /** A user/role/auth change; `actor` is who asked (checked again at apply, as etcd does). */
+  | { kind: 'auth'; request: AuthRequest; actor: AuthActor };
 
 export interface LeaseCheckpoint {
   leaseId: bigint;

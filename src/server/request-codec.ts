@@ -1,4 +1,5 @@
 import { decodeInternalRequest, encodeInternalRequest, type InternalRequest } from '../api/codec/internal-request';
+import { decodeAuthRequest, encodeAuthRequest } from '../auth/auth-request-codec';
 import type { Proposal, RequestEnvelope } from './proposal';
 
 /** A proposal as the bytes of one Raft entry (latchkeypb.InternalRequest). */
@@ -12,13 +13,26 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
         kind: 'leaseCheckpoint',
         checkpoints: p.checkpoints.map((c) => ({ id: c.leaseId, remainingTtlSeconds: c.remainingSeconds })),
       });
+    case 'auth':
+      return encodeAuthRequest(id, p.actor, p.request);
     default:
       return encodeInternalRequest({ id, ...p });
   }
 }
 
+/**
+ * The KV/lease/member codec knows no auth fields and throws on them: only then (auth entries
+ * are rare) is the entry decoded again as an auth request, so KV entries decode once.
+ */
 export function decodeRequest(data: Uint8Array): RequestEnvelope {
-  const request: InternalRequest = decodeInternalRequest(data);
+  let request: InternalRequest;
+  try {
+    request = decodeInternalRequest(data);
+  } catch (err) {
+    const auth = decodeAuthRequest(data);
+    if (auth === undefined) throw err;
+    return { requestId: auth.id, proposal: { kind: 'auth', request: auth.request, actor: auth.actor } };
+  }
   return { requestId: request.id, proposal: toProposal(request) };
 }
 

@@ -1,9 +1,10 @@
 import * as os from 'node:os';
-import { Client, credentials, status as GrpcStatus } from '@grpc/grpc-js';
+import { Client, status as GrpcStatus } from '@grpc/grpc-js';
 import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { Logger } from '../log';
-import { EMPTY_MESSAGE, decodeClusterInfo, decodeSingleInt64, encodeSingleUint64 } from './codec/peer-codec';
+import { EMPTY_MESSAGE, decodeClusterInfo, decodeInt64List, encodeUint64List } from './codec/peer-codec';
+import { KeepAliveBatcher } from './keepalive-batcher';
 import { identityMetadata } from './peer-metadata';
 import { PeerMethod, clientOptions } from './peer-service';
 import { PeerServer } from './peer-server';
@@ -13,6 +14,7 @@ import type { PeerRemovalHooks } from './removal-hooks';
 import { SnapshotSend } from './snapshot-sender';
 import { PeerCallError, unaryCall, type OpenCalls } from './unary-call';
 import type { PeerAddress, PeerHandler, PeerTransport } from './types';
+import { peerChannelCredentials, type PeerTlsSettings } from '../tls/peer-tls';
 
 export interface GrpcPeerTransportOptions {
   /** Size of the data chunks of a snapshot transfer (default 256 KiB). */
@@ -30,6 +32,8 @@ export interface GrpcPeerTransportOptions {
   /** Reconnect backoff of a failed stream: first delay and cap (defaults 50 and 2000). */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** Peer TLS: serves https:// listen URLs and dials https:// peers (absent: h2c only). */
+  tls?: PeerTlsSettings;
 }
 
 const DEFAULTS = {
@@ -49,13 +53,19 @@ const DEFAULTS = {
  * Handler callbacks that report on sends (onUnreachable, onSnapshotStatus) run on a later
  * microtask, never inside send().
  */
+/** A batch is never aborted by one caller; each caller's abort only drops its own wait. */
+const NEVER_ABORTED = new AbortController().signal;
+
 export class GrpcPeerTransport implements PeerTransport {
   private readonly logger: Logger;
-  private readonly options: Required<GrpcPeerTransportOptions>;
+  private readonly options: Required<Omit<GrpcPeerTransportOptions, 'tls'>>;
+  private readonly tls: PeerTlsSettings | undefined;
   private readonly server: PeerServer;
   private readonly streams = new Map<NodeId, PeerStream>();
   private readonly snapshotSends = new Map<NodeId, SnapshotSend>();
   private readonly unaryCalls: OpenCalls = new Set();
+  /** Forwarded keepalives, batched per leader (close() cancels the batches through unaryCalls). */
+  private readonly keepAlives = new KeepAliveBatcher((leader, ids) => this.sendKeepAliveBatch(leader, ids));
   private closed = false;
   private removedReported = false;
 
@@ -68,12 +78,14 @@ export class GrpcPeerTransport implements PeerTransport {
     options: GrpcPeerTransportOptions = {},
   ) {
     this.logger = logger.child({ component: 'transport' });
-    this.options = { ...DEFAULTS, snapshotDirectory: os.tmpdir(), ...options };
+    const { tls, ...rest } = options;
+    this.tls = tls;
+    this.options = { ...DEFAULTS, snapshotDirectory: os.tmpdir(), ...rest };
     if (this.options.snapshotChunkBytes < 1 || this.options.snapshotChunkBytes > 16 * 1024 * 1024) {
       throw new Error(`snapshotChunkBytes ${this.options.snapshotChunkBytes} outside 1 B .. 16 MiB`);
     }
     if (this.options.maxQueuedMessagesPerPeer < 1) throw new Error('maxQueuedMessagesPerPeer must be positive');
-    this.server = new PeerServer(localId, clusterId, handler, this.logger, this.options.snapshotDirectory);
+    this.server = new PeerServer(localId, clusterId, handler, this.logger, this.options.snapshotDirectory, tls?.server);
   }
 
   /** Ports bound by start(), in URL order (useful with port 0). */
@@ -118,6 +130,7 @@ export class GrpcPeerTransport implements PeerTransport {
           dialTimeoutMs: this.options.dialTimeoutMs,
           backoffInitialMs: this.options.backoffInitialMs,
           backoffMaxMs: this.options.backoffMaxMs,
+          ...(this.tls === undefined ? {} : { tls: this.tls }),
         },
         () => this.onRemovedFromCluster(id),
       );
@@ -192,6 +205,7 @@ export class GrpcPeerTransport implements PeerTransport {
       identity: { localId: this.localId, clusterId: this.clusterId },
       chunkBytes: this.options.snapshotChunkBytes,
       timeoutMs: this.options.snapshotTimeoutMs,
+      ...(this.tls === undefined ? {} : { tls: this.tls }),
     });
     this.snapshotSends.set(peer, transfer);
     const fields = { peer: peer.toString(16), index: message.snapshot.metadata.index.toString() };
@@ -212,11 +226,20 @@ export class GrpcPeerTransport implements PeerTransport {
 
   async forwardLeaseKeepAlive(leader: NodeId, leaseId: bigint, signal: AbortSignal): Promise<bigint> {
     this.assertOpen();
+    if (this.streams.get(leader)?.activeClient === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
+    return this.keepAlives.forward(leader, leaseId, signal);
+  }
+
+  /** One batched forward: the batch's own deadline; callers' aborts are handled by the batcher. */
+  private async sendKeepAliveBatch(leader: NodeId, leaseIds: bigint[]): Promise<bigint[]> {
+    this.assertOpen();
     const client = this.streams.get(leader)?.activeClient;
     if (client === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
     const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: leader });
-    const response = await unaryCall(client, PeerMethod.LeaseKeepAlive, encodeSingleUint64(leaseId), metadata, this.options.requestTimeoutMs, signal, this.unaryCalls);
-    return decodeSingleInt64(response);
+    const response = await unaryCall(client, PeerMethod.LeaseKeepAlive, encodeUint64List(leaseIds), metadata, this.options.requestTimeoutMs, NEVER_ABORTED, this.unaryCalls);
+    const ttls = decodeInt64List(response);
+    // A lone unknown lease comes back as an empty message from a member that encodes single values.
+    return ttls.length === 0 && leaseIds.length === 1 ? [0n] : ttls;
   }
 
   async fetchClusterInfo(peerUrls: string[], signal: AbortSignal): Promise<{ clusterId: bigint; members: MemberInfo[] }> {
@@ -224,7 +247,7 @@ export class GrpcPeerTransport implements PeerTransport {
     const failures: string[] = [];
     for (const url of peerUrls) {
       if (signal.aborted) break;
-      const client = new Client(peerAddressOf(url), credentials.createInsecure(), clientOptions);
+      const client = new Client(peerAddressOf(url), peerChannelCredentials(url, this.tls), clientOptions);
       try {
         const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: 0n });
         const response = await unaryCall(client, PeerMethod.ClusterInfo, EMPTY_MESSAGE, metadata, this.options.dialTimeoutMs, signal, this.unaryCalls);

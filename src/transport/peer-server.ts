@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import {
   Server,
   ServerCredentials,
@@ -8,11 +9,14 @@ import {
   type ServerUnaryCall,
   type UntypedServiceImplementation,
   type sendUnaryData,
+  type ConnectionInjector,
 } from '@grpc/grpc-js';
+import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
 import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
 import type { Logger } from '../log';
 import { decodeRaftEnvelope } from './codec/raft-message-codec';
-import { EMPTY_MESSAGE, decodeSingleInt64, encodeClusterInfo, encodeSingleUint64 } from './codec/peer-codec';
+import { EMPTY_MESSAGE, decodeInt64List, encodeClusterInfo, encodeUint64List } from './codec/peer-codec';
+import { MAX_KEEPALIVE_BATCH } from './keepalive-batcher';
 import { MEMBER_REMOVED_DETAILS, checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
 import type { PeerRemovalHooks } from './removal-hooks';
 import { peerAddressOf } from './peer-urls';
@@ -46,6 +50,11 @@ export class PeerServer {
   private closed = false;
   /** Refusals already warned about (a refused peer retries every few seconds): later ones log at debug. */
   private readonly warnedRefusals = new Set<string>();
+  /** https:// listen URLs: our own TCP listeners, TLS terminated, fed to grpc-js. */
+  private readonly tlsListeners: net.Server[] = [];
+  private readonly tlsSockets = new Set<net.Socket>();
+  private injector: ConnectionInjector | undefined;
+  private terminator: TlsTerminator | undefined;
 
   constructor(
     private readonly localId: NodeId,
@@ -53,6 +62,7 @@ export class PeerServer {
     private readonly handler: PeerHandler & Partial<PeerRemovalHooks>,
     private readonly logger: Logger,
     private readonly snapshotDirectory: string,
+    private readonly tls?: ServerTlsSettings,
   ) {
     const implementation: UntypedServiceImplementation = {
       Stream: (call: ServerDuplexStream<Buffer, Buffer>) => this.onStream(call),
@@ -71,18 +81,66 @@ export class PeerServer {
   async listen(urls: string[]): Promise<void> {
     for (const url of urls) {
       const address = peerAddressOf(url);
-      const port = await new Promise<number>((resolve, reject) => {
-        this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-      });
+      if (!url.startsWith('https:') && this.tls !== undefined) {
+        this.logger.warn({ url }, 'scheme is HTTP while key and cert files are present; ignoring key and cert files');
+      }
+      const port = url.startsWith('https:')
+        ? await this.listenTls(url)
+        : await new Promise<number>((resolve, reject) => {
+            this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+          });
       this.boundPorts.push(port);
       this.logger.info({ url, port }, 'serving peers');
     }
+  }
+
+  /**
+   * An https:// peer URL. grpc-js' own TLS listener cannot take our cipher suites or refuse
+   * a CN, nor reload its files, so the TLS is ours (TlsTerminator, as on the client port)
+   * and grpc-js gets the decrypted TLSSocket through a connection injector.
+   */
+  private async listenTls(url: string): Promise<number> {
+    if (this.tls === undefined) throw new Error(`peer URL ${url} is https:// but no peer TLS certificate is configured`);
+    this.injector ??= this.server.createConnectionInjector(ServerCredentials.createInsecure());
+    const injector = this.injector;
+    this.terminator ??= new TlsTerminator(this.tls, ['h2'], this.logger, (socket) => {
+      if (this.closed) socket.destroy();
+      else injector.injectConnection(socket);
+    });
+    const terminator = this.terminator;
+    const parsed = new URL(url);
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    const listener = net.createServer({ noDelay: true }, (socket) => {
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      this.tlsSockets.add(socket);
+      socket.once('close', () => this.tlsSockets.delete(socket));
+      socket.on('error', () => undefined);
+      terminator.accept(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host, port: Number(parsed.port) }, () => {
+        listener.off('error', reject);
+        listener.on('error', (err) => this.logger.error({ err, url }, 'peer listener failed'));
+        resolve();
+      });
+    });
+    this.tlsListeners.push(listener);
+    if (this.closed) listener.close();
+    return (listener.address() as net.AddressInfo).port;
   }
 
   /** Cuts every call at once: peers' streams are long-lived, a graceful wait would never end. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const listener of this.tlsListeners) listener.close();
+    for (const socket of this.tlsSockets) socket.destroy();
+    this.tlsSockets.clear();
+    this.injector?.destroy();
     for (const reception of this.receptions) reception.abort();
     this.receptions.clear();
     this.streams.clear();
@@ -190,15 +248,19 @@ export class PeerServer {
 
   private onLeaseKeepAlive(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
     if (this.identify(call, (code, details) => callback({ code, details })) === undefined) return;
-    let leaseId: bigint;
+    let leaseIds: bigint[];
     try {
-      leaseId = decodeSingleInt64(call.request);
+      // A batch of lease ids (a follower's forwards gathered while its last call was out); an
+      // empty message is lease id 0, as a single forward of 0 encodes.
+      leaseIds = decodeInt64List(call.request);
+      if (leaseIds.length === 0) leaseIds = [0n];
+      if (leaseIds.length > MAX_KEEPALIVE_BATCH) throw new Error(`${leaseIds.length} lease ids in one forward (at most ${MAX_KEEPALIVE_BATCH})`);
     } catch (err) {
       callback({ code: GrpcStatus.INVALID_ARGUMENT, details: `latchkey: bad LeaseKeepAliveForward: ${String(err)}` });
       return;
     }
-    this.handler.leaseKeepAlive(leaseId).then(
-      (ttl) => callback(null, encodeSingleUint64(ttl)),
+    Promise.all(leaseIds.map((id) => this.handler.leaseKeepAlive(id))).then(
+      (ttls) => callback(null, encodeUint64List(ttls)),
       (err: unknown) => callback(errorStatus(err)),
     );
   }

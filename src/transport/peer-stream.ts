@@ -1,10 +1,11 @@
-import { Client, credentials, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { Client, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { Message, NodeId } from '../consensus';
 import type { Logger } from '../log';
 import { encodeRaftEnvelope } from './codec/raft-message-codec';
 import { MEMBER_REMOVED_DETAILS, identityMetadata } from './peer-metadata';
 import { PeerMethod, clientOptions, passBuffer } from './peer-service';
 import { peerAddressOf } from './peer-urls';
+import { peerChannelCredentials, type PeerTlsSettings } from '../tls/peer-tls';
 
 export interface PeerStreamOptions {
   /** Messages waiting for the stream; beyond this, send drops and reports unreachable. */
@@ -13,6 +14,8 @@ export interface PeerStreamOptions {
   dialTimeoutMs: number;
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /** Credentials for https:// peer URLs (each attempt asks again, so reloaded files apply). */
+  tls?: PeerTlsSettings;
 }
 
 /** One envelope carries at most this many messages / roughly this many bytes. */
@@ -141,7 +144,7 @@ export class PeerStream {
   private connect(): void {
     this.reconnectTimer = undefined;
     const url = this.urls[this.urlIndex % this.urls.length]!;
-    const client = new Client(peerAddressOf(url), credentials.createInsecure(), clientOptions);
+    const client = new Client(peerAddressOf(url), peerChannelCredentials(url, this.options.tls), clientOptions);
     const metadata = identityMetadata({ clusterId: this.identity.clusterId, from: this.identity.localId, to: this.peer });
     const call = client.makeBidiStreamRequest(PeerMethod.Stream, passBuffer, passBuffer, metadata);
     this.client = client;

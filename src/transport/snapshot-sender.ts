@@ -1,12 +1,13 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { once } from 'node:events';
-import { Client, credentials, type ClientWritableStream } from '@grpc/grpc-js';
+import { Client, type ClientWritableStream } from '@grpc/grpc-js';
 import type { Message, NodeId } from '../consensus';
 import { encodeSnapshotChunk } from './codec/peer-codec';
 import { identityMetadata } from './peer-metadata';
 import { PeerMethod, clientOptions, passBuffer } from './peer-service';
 import { peerAddressOf } from './peer-urls';
+import { peerChannelCredentials, type PeerTlsSettings } from '../tls/peer-tls';
 
 export interface SnapshotTransfer {
   message: Message;
@@ -15,6 +16,8 @@ export interface SnapshotTransfer {
   identity: { localId: NodeId; clusterId: bigint };
   chunkBytes: number;
   timeoutMs: number;
+  /** Credentials for an https:// peer URL. */
+  tls?: PeerTlsSettings;
 }
 
 /**
@@ -29,7 +32,7 @@ export class SnapshotSend {
   private cancelled = false;
 
   constructor(private readonly transfer: SnapshotTransfer) {
-    this.client = new Client(peerAddressOf(transfer.url), credentials.createInsecure(), clientOptions);
+    this.client = new Client(peerAddressOf(transfer.url), peerChannelCredentials(transfer.url, transfer.tls), clientOptions);
   }
 
   async run(): Promise<bigint> {

@@ -10,10 +10,10 @@ import { ETCD3_LOADER_OPTIONS, etcdProtoPath, startServer } from './harness';
 type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('ClientServer lifecycle', () => {
-  test('client URLs become bind addresses; only http:// is served', () => {
+  test('client URLs (http:// and https://) become bind addresses', () => {
     assert.equal(bindAddressOf('http://127.0.0.1:2379'), '127.0.0.1:2379');
     assert.equal(bindAddressOf('http://[::1]:0'), '[::1]:0');
-    assert.throws(() => bindAddressOf('https://127.0.0.1:2379'), /unsupported client URL scheme/);
+    assert.equal(bindAddressOf('https://127.0.0.1:2379'), '127.0.0.1:2379');
   });
 
   test('close() ends open watch and keepalive streams with UNAVAILABLE "server stopped" and returns promptly', async () => {

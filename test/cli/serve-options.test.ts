@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { configFromOptions, parseDurationMs } from '../../src/cli/serve-options';
+import { Command } from 'commander';
+import { addServeFlags, configFromOptions, parseDurationMs } from '../../src/cli/serve-options';
 import { ConfigError } from '../../src/server/config';
 
 describe('latchkey serve takes etcd flags and ETCD_* variables', () => {
@@ -43,5 +44,26 @@ describe('latchkey serve takes etcd flags and ETCD_* variables', () => {
     assert.equal(parseDurationMs('1m30s', 'f'), 90_000);
     assert.equal(parseDurationMs('250ms', 'f'), 250);
     assert.throws(() => parseDurationMs('soon', 'f'), ConfigError);
+  });
+
+  test("etcd's boolean TLS flags work bare, with =true/=false, and do not swallow the next flag", () => {
+    const parse = (argv: string[]) => {
+      const command = addServeFlags(new Command('serve')).exitOverride();
+      command.parse(argv, { from: 'user' });
+      return configFromOptions(command.opts(), {});
+    };
+    const bare = parse(['--client-cert-auth', '--trusted-ca-file', 'ca.crt', '--peer-auto-tls']);
+    assert.equal(bare.clientTls.clientCertAuth, true);
+    assert.equal(bare.clientTls.trustedCaFile, 'ca.crt');
+    assert.equal(bare.peerTls.autoTls, true);
+    const explicit = parse(['--client-cert-auth=false', '--auto-tls=true']);
+    assert.equal(explicit.clientTls.clientCertAuth, false);
+    assert.equal(explicit.clientTls.autoTls, true);
+    assert.throws(() => parse(['--auto-tls=maybe']), ConfigError);
+    assert.equal(parse([]).clientTls.clientCertAuth, false);
+  });
+
+  test('durations of 0 disable (--grpc-keepalive-interval 0)', () => {
+    assert.equal(configFromOptions({ grpcKeepaliveInterval: '0' }, {}).grpcKeepaliveIntervalMs, 0);
   });
 });

@@ -17,6 +17,28 @@ export interface EtcdctlOptions {
   /** Kill after this long (default 15 s). */
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** TLS flags: --cacert, --cert, --key, --insecure-skip-tls-verify (with --insecure-transport=false). */
+  tls?: EtcdctlTls;
+}
+
+export interface EtcdctlTls {
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
+/** etcdctl's TLS flags for `tls`. */
+export function etcdctlTlsArgs(tls: EtcdctlTls | undefined): string[] {
+  if (tls === undefined) return [];
+  const args: string[] = [];
+  if (tls.cacert !== undefined) args.push(`--cacert=${tls.cacert}`);
+  if (tls.cert !== undefined) args.push(`--cert=${tls.cert}`);
+  if (tls.key !== undefined) args.push(`--key=${tls.key}`);
+  // etcdctl 3.4 applies --insecure-skip-tls-verify only to a TLS config it built, which it
+  // does without --cacert/--cert/--key only when --insecure-transport=false.
+  if (tls.insecureSkipTlsVerify === true) args.push('--insecure-transport=false', '--insecure-skip-tls-verify');
+  return args;
 }
 
 function etcdctlPath(): string {
@@ -36,7 +58,7 @@ function etcdctlEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEn
 export function etcdctl(endpoints: string | string[], args: string[], options: EtcdctlOptions = {}): Promise<EtcdctlResult> {
   const endpointList = Array.isArray(endpoints) ? endpoints.join(',') : endpoints;
   return new Promise((resolve, reject) => {
-    const child = childProcess.spawn(etcdctlPath(), [`--endpoints=${endpointList}`, ...args], {
+    const child = childProcess.spawn(etcdctlPath(), [`--endpoints=${endpointList}`, ...etcdctlTlsArgs(options.tls), ...args], {
       env: etcdctlEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -40,6 +40,9 @@ export interface StartOptions {
   readiness?: 'range' | 'status' | 'none';
   /** Bound on the readiness wait (default 30 s). */
   readyTimeoutMs?: number;
+  /** URL schemes of the client / peer URLs (default http; https needs TLS flags in extraArgs and readiness 'none'). */
+  clientScheme?: 'http' | 'https';
+  peerScheme?: 'http' | 'https';
 }
 
 export interface ExitResult {
@@ -248,8 +251,8 @@ async function launch(kind: ServerKind, options: StartOptions): Promise<{ server
   const [clientPort, peerPort] = await resolvePorts(options);
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? makeTempDir(`${kind}-${name}`);
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const clientUrl = `${options.clientScheme ?? 'http'}://127.0.0.1:${clientPort}`;
+  const peerUrl = `${options.peerScheme ?? 'http'}://127.0.0.1:${peerPort}`;
   const memberArgs = [
     '--name', name,
     '--data-dir', dataDir,
@@ -378,6 +381,11 @@ export interface ClusterOptions {
   extraArgs?: string[];
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** URL schemes (default http). */
+  clientScheme?: 'http' | 'https';
+  peerScheme?: 'http' | 'https';
+  /** 'none': return once spawned (e.g. TLS clusters, which the plain readiness client cannot reach). */
+  readiness?: 'range' | 'none';
 }
 
 /**
@@ -393,7 +401,7 @@ export async function startCluster(kind: ServerKind, options: ClusterOptions): P
   const prefix = options.namePrefix ?? `${kind}-m`;
   const ports = await freePorts(2 * size);
   const names = Array.from({ length: size }, (_unused, i) => `${prefix}${i}`);
-  const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
+  const initialCluster = names.map((name, i) => `${name}=${options.peerScheme ?? 'http'}://127.0.0.1:${ports[2 * i + 1]}`).join(',');
   const launched = await Promise.allSettled(
     names.map((name, i) =>
       launch(kind, {
@@ -404,6 +412,8 @@ export async function startCluster(kind: ServerKind, options: ClusterOptions): P
         initialClusterState: 'new',
         extraArgs: options.extraArgs,
         env: options.env,
+        ...(options.clientScheme === undefined ? {} : { clientScheme: options.clientScheme }),
+        ...(options.peerScheme === undefined ? {} : { peerScheme: options.peerScheme }),
       }),
     ),
   );
@@ -413,6 +423,7 @@ export async function startCluster(kind: ServerKind, options: ClusterOptions): P
   const failure = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   try {
     if (failure !== undefined) throw failure.reason;
+    if (options.readiness === 'none') return members.map(({ server }) => server);
     const timeoutMs = options.readyTimeoutMs ?? 20_000;
     await Promise.all(members.map(({ server, tracked }) => waitReady(server, tracked, 'range', timeoutMs)));
   } catch (error) {
