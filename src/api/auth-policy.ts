@@ -153,6 +153,15 @@ export const AUTH_POLICY: Readonly<Record<string, MethodNeed>> = {
   'Watch/Watch': NOTHING,
 };
 
+/**
+ * How the handler of `method` may resolve its caller again later (v3lock/v3election run
+ * many inner calls, each of which etcd resolves from the token afresh); undefined for others.
+ */
+export function resolverFor(gate: AuthGate, method: string, credentials: Credentials): (() => AuthIdentity | null) | undefined {
+  if (needOf(method).kind !== 'embedded') return undefined;
+  return () => resolvePresented(gate, credentials);
+}
+
 /** The need of `method`; a method missing from the table is a programming error. */
 export function needOf(method: string): MethodNeed {
   const need = AUTH_POLICY[method];
@@ -230,7 +239,7 @@ export function asAuthPackageError(err: unknown): unknown {
 }
 
 /** A token (or CN), if presented, must be valid; none at all is allowed (identity null). */
-function resolvePresented(gate: AuthGate, credentials: Credentials): AuthIdentity | null {
+export function resolvePresented(gate: AuthGate, credentials: Credentials): AuthIdentity | null {
   if (credentials.token !== undefined) return gate.identify(credentials.token, undefined);
   if (!gate.enabled()) return null;
   const cn = credentials.certCommonName;

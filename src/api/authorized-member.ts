@@ -6,14 +6,14 @@ import type { KvPort, LeasePort, MemberPort, RequestContext, WatchPort } from '.
 
 /**
  * The member as one caller sees it: every KV call, lease revoke and watch create is
- * checked with that caller's identity before it runs. etcd's v3lock and v3election run
+ * checked with that caller's identity, resolved afresh for each (`identityNow`), before it runs. etcd's v3lock and v3election run
  * the Go concurrency code through an embedded client that carries the caller's token, so
  * each of its Range/Put/Txn/DeleteRange/Watch calls is checked like a client's; the
  * server-side mutex and election run against this port to get the same checks.
  */
-export function authorizedMember(member: MemberPort, gate: AuthGate, identity: AuthIdentity | null): MemberPort {
+export function authorizedMember(member: MemberPort, gate: AuthGate, identityNow: () => AuthIdentity | null): MemberPort {
   const permissionsFor = (ctx: RequestContext): Permissions =>
-    new Permissions(gate, identity, (lease) => leaseKeysOf(member, lease, ctx));
+    new Permissions(gate, identityNow(), (lease) => leaseKeysOf(member, lease, ctx));
   const kv: KvPort = {
     range: async (req, ctx) => {
       permissionsFor(ctx).read(req.key, req.rangeEnd);
@@ -44,7 +44,7 @@ export function authorizedMember(member: MemberPort, gate: AuthGate, identity: A
     leases: (ctx) => member.lease.leases(ctx),
   };
   const watch: WatchPort = {
-    openStream: (sink) => new AuthorizedWatchStream(member.watch.openStream(sink), sink, new Permissions(gate, identity, () => Promise.resolve([]))),
+    openStream: (sink) => new AuthorizedWatchStream(member.watch.openStream(sink), sink, () => new Permissions(gate, identityNow(), () => Promise.resolve([]))),
     headerFor: (revision) => member.watch.headerFor(revision),
   };
   return { kv, lease, watch, cluster: member.cluster, maintenance: member.maintenance, limits: member.limits };
@@ -55,12 +55,12 @@ class AuthorizedWatchStream implements WatchStream {
   constructor(
     private readonly inner: WatchStream,
     private readonly sink: WatchResponseSink,
-    private readonly permissions: Permissions,
+    private readonly permissions: () => Permissions,
   ) {}
 
   create(req: WatchCreateRequest): void {
     try {
-      this.permissions.read(req.key.length === 0 ? Buffer.from([0]) : req.key, req.rangeEnd);
+      this.permissions().read(req.key.length === 0 ? Buffer.from([0]) : req.key, req.rangeEnd);
     } catch (err) {
       if (!(err instanceof EtcdError)) throw err;
       this.sink({

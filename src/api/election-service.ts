@@ -11,7 +11,7 @@ import { authorizedMember } from './authorized-member';
 import type { MemberPort, RequestContext, ResponseHeader } from './member-port';
 import { DecodeFailure, wireBytesOf, type DecodedRequest } from './method-codec';
 import type { OpenStreams } from './open-streams';
-import { requestContextFor } from './request-context';
+import { identityResolverOf, requestContextFor } from './request-context';
 import { unaryHandler } from './unary-handler';
 import { validateProposalSize } from './validate-kv';
 
@@ -56,7 +56,7 @@ export function electionService(
   const electionFor = (ctx: RequestContext): ServerElection =>
     ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
       ? shared
-      : new ServerElection(authorizedMember(member, gate, ctx.identity), logger);
+      : new ServerElection(authorizedMember(member, gate, identityResolverOf(ctx) ?? (() => ctx.identity ?? null)), logger);
   const stopRegistry = (end: () => void): (() => void) => openStreams.add(end);
   return {
     Campaign: unaryHandler('Election/Campaign', logger, async (w, requestCtx) => {

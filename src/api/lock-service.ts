@@ -6,6 +6,7 @@ import { LockTimings } from '../metrics/lock-timings';
 import type { MemberMetrics } from '../metrics/member-metrics';
 import { AUTH_DISABLED, type AuthGate } from '../auth/auth-gate';
 import { authorizedMember } from './authorized-member';
+import { identityResolverOf } from './request-context';
 import { headerOnlyResponseToWire, headerToWire } from './codec/kv-responses';
 import { wireBytes, wireInt64 } from './codec/wire-scalars';
 import type { MemberPort, RequestContext } from './member-port';
@@ -32,7 +33,7 @@ export function lockService(
   const mutexFor = (ctx: RequestContext): ServerMutex =>
     ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
       ? shared
-      : new ServerMutex(authorizedMember(member, gate, ctx.identity), logger);
+      : new ServerMutex(authorizedMember(member, gate, identityResolverOf(ctx) ?? (() => ctx.identity ?? null)), logger);
   const timings = new LockTimings(metrics);
   return {
     Lock: unaryHandler('Lock/Lock', logger, async (w, requestCtx) => {

@@ -15,21 +15,40 @@ export function requiresLeader(metadata: Metadata): boolean {
   return values.length > 0 && String(values[0]) === 'true';
 }
 
+/** What an auth hook resolved for one call. */
+interface BoundIdentity {
+  identity: AuthIdentity | null;
+  /** Resolves the caller again from the call's credentials (a fresh auth revision). */
+  resolveAgain?: () => AuthIdentity | null;
+}
+
 /**
  * Identities the auth hooks resolved, per call: set before the handler runs, read when
  * the handler builds its RequestContext. Weak, so a finished call takes its entry with it.
  */
-const resolvedIdentities = new WeakMap<object, AuthIdentity | null>();
+const resolvedIdentities = new WeakMap<object, BoundIdentity>();
 
-/** Records who sent `call` (null: auth off / no credentials where that is allowed). */
-export function bindIdentity(call: object, identity: AuthIdentity | null | undefined): void {
+/** Per RequestContext: how to resolve its caller again (see identityResolverOf). */
+const resolvers = new WeakMap<RequestContext, () => AuthIdentity | null>();
+
+/**
+ * Records who sent `call` (null: auth off / no credentials where that is allowed);
+ * undefined clears it. `resolveAgain`, when given, lets long-running handlers re-resolve
+ * the caller for each inner step, as etcd resolves the token of every embedded-client call.
+ */
+export function bindIdentity(call: object, identity: AuthIdentity | null | undefined, resolveAgain?: () => AuthIdentity | null): void {
   if (identity === undefined) resolvedIdentities.delete(call);
-  else resolvedIdentities.set(call, identity);
+  else resolvedIdentities.set(call, resolveAgain === undefined ? { identity } : { identity, resolveAgain });
 }
 
 /** The identity an auth hook bound to `call`; undefined when no hook resolved one. */
 export function boundIdentity(call: object): AuthIdentity | null | undefined {
-  return resolvedIdentities.get(call);
+  return resolvedIdentities.get(call)?.identity;
+}
+
+/** How to resolve the caller of `ctx` again from its credentials; undefined if the hook gave no way. */
+export function identityResolverOf(ctx: RequestContext): (() => AuthIdentity | null) | undefined {
+  return resolvers.get(ctx);
 }
 
 /**
@@ -45,8 +64,11 @@ export function requestContextFor(call: CallSurface): { ctx: RequestContext; fin
   if (call.cancelled) controller.abort();
   else call.once('cancelled', onCancel);
   const ctx: RequestContext = { signal: controller.signal, requireLeader: requiresLeader(call.metadata) };
-  const identity = resolvedIdentities.get(call);
-  if (identity !== undefined) ctx.identity = identity;
+  const bound = resolvedIdentities.get(call);
+  if (bound !== undefined) {
+    ctx.identity = bound.identity;
+    if (bound.resolveAgain !== undefined) resolvers.set(ctx, bound.resolveAgain);
+  }
   return {
     ctx,
     finish: () => {

@@ -1,7 +1,7 @@
 import type { handleServerStreamingCall, handleUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AuthGate } from '../auth/auth-gate';
 import type { Logger } from '../log';
-import { authorize, credentialsOf, type Resolved } from './auth-policy';
+import { authorize, credentialsOf, resolverFor, type Resolved } from './auth-policy';
 import type { Wire, WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
 import type { MemberPort, RequestContext } from './member-port';
@@ -70,14 +70,15 @@ function authorizeCall(
     return lookup.ctx;
   };
   const finish = (): void => lookup?.finish();
+  const credentials = credentialsOf(call);
   const admit = (identity: Resolved): void => {
     finish();
-    bindIdentity(call, identity);
+    bindIdentity(call, identity, resolverFor(hook.gate, method, credentials));
     proceed();
   };
   let resolved: Resolved | Promise<Resolved>;
   try {
-    resolved = authorize(hook.gate, hook.member, method, request, credentialsOf(call), lookupCtx);
+    resolved = authorize(hook.gate, hook.member, method, request, credentials, lookupCtx);
   } catch (err) {
     return refuse(err);
   }

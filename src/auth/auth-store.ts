@@ -239,12 +239,6 @@ export class AuthStore implements AuthGate {
     this.checkAdminAtApply(state, { user: identity.user, authRevision: identity.authRevision });
   }
 
-  /** Whether `identity` may read user `name` (root, or the user itself). */
-  mayGetUser(identity: AuthIdentity | null, name: string): boolean {
-    const state = this.current();
-    return !state.enabled || (identity !== null && (identity.user === name || state.hasRootRole(identity.user)));
-  }
-
   /** etcd's isOpPermitted: old revisions are refused, root may do anything, else the merged ranges decide. */
   private checkOp(identity: AuthIdentity, type: 'read' | 'write', key: Buffer, rangeEnd: Buffer): void {
     const state = this.current();

@@ -551,6 +551,7 @@ export class Member {
     if (this.isLeader()) this.lessor.promote(this.clock.nowMs(), this.config.electionTimeoutMs);
     this.membership.replaceAll(decodeMembers(snapshot.data));
     this.applier.alarms.replaceAll(decodeAlarms(this.store.getMeta(ALARMS_META)));
+    this.applier.auth.reload();
     this.transport?.setPeers(this.peerAddresses());
     this.confState = metadata.confState;
     this.appliedIndex = metadata.index;

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type * as http from 'node:http';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { WATCH_PERMISSION_DENIED_REASON } from '../../src/api/auth-policy';
+import { authorizedMember } from '../../src/api/authorized-member';
+import type { WatchResponse } from '../../src/storage/mvcc/watch/types';
 import { messageType } from '../../src/api/codec/proto-root';
 import { createGrpcServices, type GrpcService } from '../../src/api/grpc-services';
 import { OpenStreams } from '../../src/api/open-streams';
@@ -115,6 +117,42 @@ describe('the watch hook', () => {
     const open = watchCall(services, {}).call;
     open.emit('data', { create_request: { key: b('/app/x') } });
     assert.equal(decodeWatch(open.written[0]).canceled, false);
+  });
+});
+
+describe('the member as v3lock/v3election see it (authorizedMember)', () => {
+  const ctx = { signal: new AbortController().signal, requireLeader: false };
+  const rangeOf = (key: string) => ({ key: b(key), rangeEnd: Buffer.alloc(0), limit: 0n, revision: 0n, sortOrder: 0, sortTarget: 0, serializable: false, keysOnly: false, countOnly: false, minModRevision: 0n, maxModRevision: 0n, minCreateRevision: 0n, maxCreateRevision: 0n }) as const;
+
+  test('checks every inner call with the caller resolved afresh, before the member sees it', async () => {
+    const member = new FakeMember();
+    let resolutions = 0;
+    const port = authorizedMember(member, new FakeGate(), () => {
+      resolutions++;
+      return { user: 'reader', authRevision: 1n };
+    });
+    await port.kv.range(rangeOf('/app/x'), ctx);
+    await assert.rejects(port.kv.range(rangeOf('/other'), ctx), /permission denied/);
+    await assert.rejects(port.kv.put({ key: b('/app/x'), value: b('v'), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false }, ctx), /permission denied/);
+    await assert.rejects(port.kv.deleteRange({ key: b('/app/x'), rangeEnd: Buffer.alloc(0), prevKv: false }, ctx), /permission denied/);
+    assert.equal(resolutions, 4);
+    assert.equal(member.callsTo('range').length, 1);
+    assert.equal(member.callsTo('put').length + member.callsTo('deleteRange').length, 0);
+  });
+
+  test('a watch create it may not make is answered as etcd refuses one; others reach the member', () => {
+    const member = new FakeMember();
+    const port = authorizedMember(member, new FakeGate(), () => ({ user: 'reader', authRevision: 1n }));
+    const seen: WatchResponse[] = [];
+    const stream = port.watch.openStream((r) => seen.push(r));
+    const create = (key: string) => ({ key: b(key), rangeEnd: Buffer.alloc(0), startRevision: 0n, progressNotify: false, filters: [], prevKv: false, watchId: 0n, fragment: false });
+    stream.create(create('/other'));
+    stream.create(create('/app/x'));
+    assert.deepEqual(seen.map((r) => [r.watchId, r.created, r.canceled, r.cancelReason]), [
+      [-1n, true, true, WATCH_PERMISSION_DENIED_REASON],
+      [0n, true, false, ''],
+    ]);
+    assert.equal(member.watchStreams[0]!.creates.length, 1);
   });
 });
 
