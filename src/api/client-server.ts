@@ -9,6 +9,7 @@ import { httpFront } from '../gateway/http-front';
 import type { Logger } from '../log';
 import { handledCounterInterceptor, type MetricsRegistry } from '../metrics';
 import { AuthorityFixupStream, authorityFixupVerdict } from './authority-fixup';
+import { TrackedSockets } from '../tracked-sockets';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
 import { OpenStreams } from './open-streams';
@@ -128,7 +129,7 @@ export class ClientServer {
   private readonly injector: ConnectionInjector;
   private readonly listeners: net.Server[] = [];
   /** Accepted client sockets, cut by a forced close. */
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new TrackedSockets(() => this.closed);
   private readonly httpServer: http.Server;
   /** --listen-metrics-urls listeners: /metrics and /health only. */
   private readonly metricsServers: http.Server[] = [];
@@ -242,18 +243,11 @@ export class ClientServer {
   }
 
   private accept(socket: net.Socket, secure: boolean): void {
-    if (this.closed) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    // Errors are reported to grpc-js through the wrapper; this only keeps a reset from being
-    // an unhandled 'error' event before the wrapper is attached.
-    socket.on('error', () => undefined);
+    if (!this.sockets.admit(socket)) return;
     if (secure) this.terminator!.accept(socket);
     else this.sniff(socket);
   }
+
 
   /**
    * A TLS connection after its handshake. ALPN says what it speaks: h2 goes to grpc-js as the
@@ -262,13 +256,7 @@ export class ClientServer {
    * the gateway; a client that named no protocol is sniffed like a plain one.
    */
   private route(socket: tls.TLSSocket): void {
-    if (this.closed) {
-      socket.destroy();
-      return;
-    }
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    socket.on('error', () => undefined);
+    if (!this.sockets.admit(socket)) return;
     if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
     else if (socket.alpnProtocol === 'http/1.1') this.httpServer.emit('connection', socket);
     else this.sniff(socket);
@@ -333,14 +321,14 @@ export class ClientServer {
         this.logger.warn('graceful shutdown timed out; forcing');
         this.server.forceShutdown();
         this.httpServer.closeAllConnections();
-        for (const socket of this.sockets) socket.destroy();
+        this.sockets.destroyAll();
         resolve();
       }, GRACEFUL_CLOSE_MS);
       void shutdown.then(() => {
         clearTimeout(timer);
         // Sessions are closed; a socket still open here has nothing left to say (end() still
         // flushes what the session wrote last, e.g. its GOAWAY).
-        for (const socket of this.sockets) socket.end();
+        this.sockets.endAll();
         resolve();
       });
     });

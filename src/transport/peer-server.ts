@@ -12,6 +12,7 @@ import {
   type ConnectionInjector,
 } from '@grpc/grpc-js';
 import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
+import { TrackedSockets } from '../tracked-sockets';
 import { MessageType, isLocalMessage, messageTypeName, type Message, type NodeId } from '../consensus';
 import type { Logger } from '../log';
 import { decodeRaftEnvelope } from './codec/raft-message-codec';
@@ -52,7 +53,7 @@ export class PeerServer {
   private readonly warnedRefusals = new Set<string>();
   /** https:// listen URLs: our own TCP listeners, TLS terminated, fed to grpc-js. */
   private readonly tlsListeners: net.Server[] = [];
-  private readonly tlsSockets = new Set<net.Socket>();
+  private readonly tlsSockets = new TrackedSockets(() => this.closed);
   private injector: ConnectionInjector | undefined;
   private terminator: TlsTerminator | undefined;
 
@@ -111,14 +112,7 @@ export class PeerServer {
     const parsed = new URL(url);
     const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
     const listener = net.createServer({ noDelay: true }, (socket) => {
-      if (this.closed) {
-        socket.destroy();
-        return;
-      }
-      this.tlsSockets.add(socket);
-      socket.once('close', () => this.tlsSockets.delete(socket));
-      socket.on('error', () => undefined);
-      terminator.accept(socket);
+      if (this.tlsSockets.admit(socket)) terminator.accept(socket);
     });
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
@@ -138,8 +132,7 @@ export class PeerServer {
     if (this.closed) return;
     this.closed = true;
     for (const listener of this.tlsListeners) listener.close();
-    for (const socket of this.tlsSockets) socket.destroy();
-    this.tlsSockets.clear();
+    this.tlsSockets.destroyAll();
     this.injector?.destroy();
     for (const reception of this.receptions) reception.abort();
     this.receptions.clear();
