@@ -83,10 +83,13 @@ function authorizeCall(
     return refuse(err);
   }
   if (!(resolved instanceof Promise)) return admit(resolved);
-  resolved.then(admit, (err: unknown) => {
-    finish();
-    refuse(err);
-  });
+  resolved
+    .then(admit, (err: unknown) => {
+      finish();
+      refuse(err);
+    })
+    // A handler that throws where it should answer is a bug: log it, never leave it unhandled.
+    .catch((err: unknown) => hook.logger.error({ err, method }, 'handler failed after the auth check'));
 }
 
 /** `handler` behind `method`'s auth policy: a refused call is answered with etcd's error. */

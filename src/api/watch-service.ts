@@ -117,7 +117,8 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
         try {
           const model = watchRequestFromWire(request);
           switch (model.kind) {
-            case 'create':
+            case 'create': {
+              // READ on the watched range, checked at each create (a token may have expired).
               const refusal = watchRefusal(gate, credentials, model.create.key, model.create.rangeEnd);
               if (refusal !== undefined) {
                 refuseCreate(refusal);
@@ -128,6 +129,7 @@ export function watchService(member: MemberPort, logger: Logger, options: WatchS
                 stream.create(model.create);
               }
               break;
+            }
             case 'cancel': stream.cancel(model.watchId); break;
             case 'progress': stream.requestProgress(); break;
             case 'none': break;

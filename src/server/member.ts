@@ -74,6 +74,8 @@ export class Member {
   private snapshotIndex: bigint;
   private leaderId = 0n;
   private loopRunning = false;
+  /** A loop pass is queued with setImmediate (scheduleLoop). */
+  private loopScheduled = false;
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
   private loopIdle: Promise<void> = Promise.resolve();
@@ -117,7 +119,7 @@ export class Member {
     this.reads = new LinearizableReads(
       (context) => {
         this.raft.readIndex(context);
-        this.runLoop();
+        this.scheduleLoop();
       },
       () => this.appliedIndex,
       requestTimeoutMs,
@@ -233,7 +235,7 @@ export class Member {
       if (!(err instanceof ProposalDroppedError)) throw err;
       this.waits.reject(requestId, this.leaderId === 0n ? Errors.noLeader() : Errors.leaderChanged());
     }
-    this.runLoop();
+    this.scheduleLoop();
     return applied;
   }
 
@@ -275,6 +277,21 @@ export class Member {
    * so nothing is missed. While a pass awaits its fsync, new proposals pile up and go out
    * together in the next Ready (group commit).
    */
+  /**
+   * Starts the loop once this turn's I/O callbacks have run, so the proposals and peer
+   * messages that arrived together go into one Ready: one WAL write and fsync, one envelope
+   * per peer, one LMDB transaction. Taking a Ready per arrival made every step of the
+   * pipeline pay its fixed cost per request.
+   */
+  private scheduleLoop(): void {
+    if (this.loopScheduled || this.stopped) return;
+    this.loopScheduled = true;
+    setImmediate(() => {
+      this.loopScheduled = false;
+      this.runLoop();
+    });
+  }
+
   private runLoop(): void {
     if (this.stopped || this.loopRunning || !this.raft.hasReady()) return;
     this.loopRunning = true;
@@ -287,7 +304,11 @@ export class Member {
 
   private async drainReady(): Promise<void> {
     try {
-      while (!this.stopped && this.raft.hasReady()) {
+      for (let pass = 0; !this.stopped && this.raft.hasReady(); pass++) {
+        // After a pass's fsync, let the rest of this turn's I/O (acks, proposals) reach Raft
+        // first, so the next Ready carries all of it.
+        if (pass > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped || !this.raft.hasReady()) break;
         const ready = this.raft.ready();
         await this.handleReady(ready);
         this.raft.advance(ready);
@@ -522,7 +543,7 @@ export class Member {
       if (err instanceof StepPeerNotFoundError) return;
       throw err;
     }
-    this.runLoop();
+    this.scheduleLoop();
   }
 
   /** An InstallSnapshot: keep the database image durably, then let Raft take the message. */

@@ -28,6 +28,7 @@ const EXPECTED: Record<string, string> = {
   'no token member list': 'ok',
   'no token lease grant': 'ok',
   'wrong password': '3 etcdserver: authentication failed, invalid user ID or password',
+  'bogus token authenticate': 'ok',
   'unknown user': '3 etcdserver: authentication failed, invalid user ID or password',
   'reader revoke writer lease': DENIED,
   'reader put on writer lease': DENIED,
@@ -72,6 +73,17 @@ const EXPECTED: Record<string, string> = {
   'gateway Authorization reader watch /app/x': '200 {"created":true}',
 };
 
+/**
+ * Steps where latchkey knowingly answers differently from etcd 3.4.23, with why.
+ * Authenticate: etcd resolves a sent token only after the password check succeeds (in
+ * raftRequestOnce), so a stale token with the right password fails there; the policy lets
+ * Authenticate through untouched (auth-core's Authenticate would have to check the token
+ * after the password to match).
+ */
+const KNOWN_DIFFERENCES: Record<string, { etcd: string; why: string }> = {
+  'bogus token authenticate': { etcd: BAD_TOKEN, why: 'Authenticate does not resolve a sent token (see above)' },
+};
+
 after(() => stopAll());
 
 describe('reader and writer against latchkey (real member, real auth store)', () => {
@@ -114,6 +126,12 @@ describe('reader and writer against latchkey (real member, real auth store)', ()
     const differences: string[] = [];
     for (const [step, ours] of latchkeyOutcomes) {
       const theirs = etcdOutcomes.get(step);
+      const known = KNOWN_DIFFERENCES[step];
+      if (known !== undefined) {
+        assert.equal(theirs, known.etcd, `etcd's answer to ${step} changed`);
+        t.diagnostic(`known difference at ${step}: etcd ${JSON.stringify(theirs)}, latchkey ${JSON.stringify(ours)} (${known.why})`);
+        continue;
+      }
       if (theirs !== ours) differences.push(`${step}: etcd ${JSON.stringify(theirs)}, latchkey ${JSON.stringify(ours)}`);
     }
     if (differences.length > 0) t.diagnostic(`differences from etcd 3.4:\n${differences.join('\n')}`);

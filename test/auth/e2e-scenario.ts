@@ -189,6 +189,7 @@ export async function runScenario(endpoint: string, clientPort: number): Promise
     out.set('no token member list', await outcome(() => client.memberList()));
     out.set('no token lease grant', await outcome(() => client.leaseGrant({ TTL: 60 })));
     out.set('wrong password', await outcome(() => client.call('Auth', 'Authenticate', { name: 'reader', password: 'nope' })));
+    out.set('bogus token authenticate', await outcome(() => client.call('Auth', 'Authenticate', { name: 'reader', password: 'rpw' }, md('bogus.1')), () => 'ok'));
     out.set('unknown user', await outcome(() => client.call('Auth', 'Authenticate', { name: 'nobody', password: 'nope' })));
 
     // A lease of the writer's carrying an /app/ key: only someone who may write that key may revoke it.
