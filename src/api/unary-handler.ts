@@ -1,6 +1,7 @@
 import type { handleServerStreamingCall, handleUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AuthGate } from '../auth/auth-gate';
 import type { Logger } from '../log';
+import { EtcdError, GrpcCode } from '../errors';
 import { authorize, credentialsOf, resolverFor, type Resolved } from './auth-policy';
 import type { Wire, WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
@@ -53,6 +54,10 @@ export interface AuthHook {
  * `proceed` with the resolved identity bound to the call (the handler's RequestContext
  * carries it), or `refuse` with etcd's error. Synchronous when nothing has to be looked up.
  */
+function isInvalidToken(err: unknown): boolean {
+  return err instanceof EtcdError && err.code === GrpcCode.UNAUTHENTICATED;
+}
+
 function authorizeCall(
   hook: AuthHook,
   method: string,
@@ -80,7 +85,12 @@ function authorizeCall(
   try {
     resolved = authorize(hook.gate, hook.member, method, request, credentials, lookupCtx);
   } catch (err) {
-    return refuse(err);
+    // A token issued a moment ago by another member may not be applied here yet: as etcd
+    // does, wait (bounded) for its Authenticate entry, then decide once more.
+    const token = credentials.token;
+    const auth = hook.member.auth;
+    if (!isInvalidToken(err) || token === undefined || auth === undefined) return refuse(err);
+    resolved = auth.tokenApplied(token, lookupCtx()).then(() => authorize(hook.gate, hook.member, method, request, credentials, lookupCtx));
   }
   if (!(resolved instanceof Promise)) return admit(resolved);
   resolved
