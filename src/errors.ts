@@ -66,6 +66,8 @@ export const Errors = {
   serverStopped: etcdError(GrpcCode.UNAVAILABLE, 'etcdserver: server stopped'),
   timeout: etcdError(GrpcCode.UNAVAILABLE, 'etcdserver: request timed out'),
   tooManyRequests: etcdError(GrpcCode.RESOURCE_EXHAUSTED, 'etcdserver: too many requests'),
+  unhealthyCluster: etcdError(GrpcCode.UNAVAILABLE, 'etcdserver: unhealthy cluster'),
+  notEnoughStartedMembers: etcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: re-configuration failed due to not enough started members'),
   learnerNotSupported: etcdError(GrpcCode.UNAVAILABLE, 'etcdserver: rpc not supported for learner'),
   watchCanceled: etcdError(GrpcCode.CANCELLED, 'etcdserver: watch canceled'),
   electionNoLeader: etcdError(GrpcCode.UNKNOWN, 'election: no leader'),

@@ -3,6 +3,7 @@ import { ConfChangeType } from '../consensus/types';
 import type { Answer, ClusterPort, MemberInfo, RequestContext } from '../api/member-port';
 import type { Member } from './member';
 import { computeMemberId } from './membership';
+import { checkAddVoter, checkRemove } from './reconfig-check';
 
 const learnerNotReady = (): EtcdError =>
   new EtcdError(GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member which is in sync with leader');
@@ -47,6 +48,7 @@ export class ClusterService implements ClusterPort {
     // etcd mixes the time in, so re-adding the same URLs later gets a new id.
     const id = computeMemberId(peerUrls, `${this.clusterToken}${Math.floor(this.clockMs() / 1000)}`);
     if (this.member.membership.get(id) !== undefined) throw Errors.memberIdExists();
+    if (!isLearner) checkAddVoter(this.member.reconfigView());
     const added: MemberInfo = { id, name: '', peerUrls: [...peerUrls], clientUrls: [], isLearner };
     const type = isLearner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode;
     const members = await this.member.changeMembership(type, added, ctx);
@@ -56,6 +58,7 @@ export class ClusterService implements ClusterPort {
   async memberRemove(id: bigint, ctx: RequestContext): Promise<Answer<MemberInfo[]>> {
     const known = this.member.membership.get(id);
     if (known === undefined) throw Errors.memberNotFound();
+    checkRemove(this.member.reconfigView(), id);
     const members = await this.member.changeMembership(ConfChangeType.RemoveNode, known, ctx);
     return { header: this.header(), result: members };
   }

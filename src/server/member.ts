@@ -23,6 +23,7 @@ import type { MvccStore } from '../storage/mvcc';
 import type { Snapshotter } from '../storage/snap';
 import type { Wal } from '../storage/wal';
 import type { WatchHub } from '../storage/mvcc/watch';
+import type { ReconfigView } from './reconfig-check';
 import { Applier, type ApplyValue, type CommittedRequest } from './applier';
 import type { OpenedStorage } from './bootstrap';
 import { MEMBERS_META } from './storage-layout';
@@ -605,6 +606,17 @@ export class Member {
     }
     this.runLoop();
     return (await applied).value as MemberInfo[];
+  }
+
+  /** The membership and peer links as --strict-reconfig-check judges them (reconfig-check.ts). */
+  reconfigView(): ReconfigView {
+    const transport = this.transport;
+    return {
+      selfId: this.id,
+      members: this.membership.list(),
+      activeSince: (id) => transport?.activeSince?.(id),
+      nowMs: Date.now(),
+    };
   }
 
   /** Whether a learner has caught up enough to vote (etcd: within 10% of the leader's log). */

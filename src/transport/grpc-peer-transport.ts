@@ -224,6 +224,11 @@ export class GrpcPeerTransport implements PeerTransport {
     this.handler.onSnapshotStatus(peer, ok);
   }
 
+  /** Since when the stream to `peer` has been up (ms since the epoch); undefined while it is down. */
+  activeSince(peer: NodeId): number | undefined {
+    return this.streams.get(peer)?.activeSinceMs();
+  }
+
   async forwardLeaseKeepAlive(leader: NodeId, leaseId: bigint, signal: AbortSignal): Promise<bigint> {
     this.assertOpen();
     if (this.streams.get(leader)?.activeClient === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);

@@ -41,6 +41,8 @@ function estimatedBytes(message: Message): number {
  */
 export class PeerStream {
   private state: StreamState = 'backoff';
+  /** When the current connection was accepted (Date.now()); undefined while not connected. */
+  private connectedAtMs: number | undefined;
   private client: Client | undefined;
   private call: ClientDuplexStream<Buffer, Buffer> | undefined;
   private queue: Message[] = [];
@@ -166,6 +168,7 @@ export class PeerStream {
     clearTimeout(this.dialTimer);
     this.dialTimer = undefined;
     this.state = 'connected';
+    this.connectedAtMs = Date.now();
     this.acceptedUrl = this.urls[this.urlIndex % this.urls.length];
     this.backoffMs = this.options.backoffInitialMs;
     if (this.lossWarned) this.logger.info({ peer: this.peer.toString(16) }, 'peer stream restored');
@@ -190,8 +193,14 @@ export class PeerStream {
     this.onUnreachable(this.peer);
   }
 
+  /** Since when the stream has been up without a break (ms since the epoch), or undefined if it is down. */
+  activeSinceMs(): number | undefined {
+    return this.state === 'connected' ? this.connectedAtMs : undefined;
+  }
+
   /** Ends the current call and client (if any) and every timer; events from them are ignored after. */
   private teardown(): void {
+    this.connectedAtMs = undefined;
     clearTimeout(this.dialTimer);
     clearTimeout(this.reconnectTimer);
     this.dialTimer = undefined;

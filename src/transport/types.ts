@@ -38,6 +38,8 @@ export interface PeerTransport {
   send(messages: Message[]): void;
   /** Streams `file` to message.to, then reports the status through onSnapshotStatus. */
   sendSnapshot(message: Message, file: string): void;
+  /** Since when the link to `peer` has been up (ms since the epoch); undefined while it is down. */
+  activeSince?(peer: NodeId): number | undefined;
   /** Asks the leader to renew a lease (KeepAlive on a follower). */
   forwardLeaseKeepAlive(leader: NodeId, leaseId: bigint, signal: AbortSignal): Promise<bigint>;
   /** Asks any of `peerUrls` for the cluster id and members (joining an existing cluster). */
