@@ -65,7 +65,7 @@ export class Applier {
     this.store.write((writer) => {
       for (const request of requests) {
         if (request.index <= skipUpTo || request.envelope === undefined) continue;
-        const outcome = this.applyOne(writer, request.envelope.proposal, result, request.index);
+        const outcome = this.applyOne(writer, request.envelope, result, request.index);
         result.applied.push({ requestId: request.envelope.requestId, outcome });
       }
       alsoWrite?.(writer);
@@ -75,8 +75,15 @@ export class Applier {
     return result;
   }
 
-  private applyOne(writer: StoreWriter, proposal: Proposal, batch: ApplyBatchResult, index: bigint): ApplyOutcome {
+  private applyOne(writer: StoreWriter, envelope: RequestEnvelope, batch: ApplyBatchResult, index: bigint): ApplyOutcome {
+    const proposal = envelope.proposal;
     try {
+      // etcd's authApplierV3: a write checked against permissions older than the auth store
+      // now is refused, so a revoke applied in between cannot be slipped past; the client
+      // re-authenticates and retries. Every member decides alike (the state is replicated).
+      if (envelope.actor !== undefined && this.auth.enabled() && envelope.actor.authRevision < this.auth.revision()) {
+        throw Errors.authOldRevision();
+      }
       return { ok: true, ...this.dispatch(writer, proposal, batch, index) };
     } catch (err) {
       if (err instanceof EtcdError) {

@@ -219,7 +219,10 @@ export class Member {
     await this.awaitLeader(ctx);
     if (this.waits.isFull()) throw Errors.tooManyRequests();
     const requestId = this.ids.next();
-    const data = encodeRequest({ requestId, proposal });
+    const identity = ctx.identity;
+    // Writes carry who asked and the auth revision they were checked at (see RequestEnvelope).
+    const actor = identity !== undefined && identity !== null && proposal.kind !== 'auth' ? { user: identity.user, authRevision: identity.authRevision } : undefined;
+    const data = encodeRequest(actor === undefined ? { requestId, proposal } : { requestId, proposal, actor });
     if (data.byteLength > this.config.maxRequestBytes) throw Errors.requestTooLarge();
     const applied = this.waits.register(requestId);
     this.metrics.proposalPending(1);

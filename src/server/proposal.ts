@@ -25,4 +25,10 @@ export interface LeaseCheckpoint {
 export interface RequestEnvelope {
   requestId: bigint;
   proposal: Proposal;
+  /**
+   * Who asked, with the auth revision the API checked their permissions at (auth on only).
+   * The applier refuses the write if auth changed since ("revision of auth store is old"),
+   * so a permission revoked between the check and the apply never lets a write through.
+   */
+  actor?: { user: string; authRevision: bigint };
 }

@@ -16,7 +16,7 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
     case 'auth':
       return encodeAuthRequest(id, p.actor, p.request);
     default:
-      return encodeInternalRequest({ id, ...p });
+      return encodeInternalRequest(envelope.actor === undefined ? { id, ...p } : { id, actor: envelope.actor, ...p });
   }
 }
 
@@ -33,7 +33,9 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
     if (auth === undefined) throw err;
     return { requestId: auth.id, proposal: { kind: 'auth', request: auth.request, actor: auth.actor } };
   }
-  return { requestId: request.id, proposal: toProposal(request) };
+  const envelope: RequestEnvelope = { requestId: request.id, proposal: toProposal(request) };
+  if (request.actor !== undefined) envelope.actor = request.actor;
+  return envelope;
 }
 
 function toProposal(request: InternalRequest): Proposal {

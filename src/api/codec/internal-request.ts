@@ -37,7 +37,11 @@ export type InternalRequestBody =
   | { kind: 'alarm'; action: AlarmActionValue; memberId: bigint; alarm: AlarmTypeValue }
   | { kind: 'memberAttributes'; memberId: bigint; name: string; clientUrls: string[] };
 
-export type InternalRequest = { id: bigint } & InternalRequestBody;
+/**
+ * `actor`: who made a KV or lease write while auth was on, and the auth revision their
+ * permissions were checked at (header username / auth_revision, as etcd's RequestHeader).
+ */
+export type InternalRequest = { id: bigint; actor?: { user: string; authRevision: bigint } } & InternalRequestBody;
 
 export type InternalRequestKind = InternalRequestBody['kind'];
 
@@ -78,7 +82,12 @@ function nonZero(fields: Record<string, bigint>): WireOut {
 
 export function encodeInternalRequest(req: InternalRequest): Uint8Array {
   const wire = bodyToWire(req);
-  wire.header = req.id === 0n ? {} : { ID: int64ToWire(req.id) };
+  const header: WireOut = req.id === 0n ? {} : { ID: int64ToWire(req.id) };
+  if (req.actor !== undefined) {
+    header.username = req.actor.user;
+    if (req.actor.authRevision !== 0n) header.auth_revision = int64ToWire(req.actor.authRevision);
+  }
+  wire.header = header;
   return messageType('latchkeypb.InternalRequest').encode(wire).finish();
 }
 
@@ -123,5 +132,9 @@ function bodyFromWire(w: Wire): InternalRequestBody {
 export function decodeInternalRequest(bytes: Uint8Array): InternalRequest {
   const w: Wire = messageType('latchkeypb.InternalRequest').decode(bytes);
   const id = hasField(w, 'header') ? wireUint64(w.header.ID) : 0n;
+  const user: unknown = hasField(w, 'header') ? w.header.username : undefined;
+  if (typeof user === 'string' && user !== '') {
+    return { id, actor: { user, authRevision: wireUint64(w.header.auth_revision) }, ...bodyFromWire(w) };
+  }
   return { id, ...bodyFromWire(w) };
 }
