@@ -3,6 +3,7 @@ import type { WatchCreateRequest, WatchResponseSink, WatchStream } from '../stor
 import { EtcdError } from '../errors';
 import { goStatusString, leaseKeysOf, Permissions } from './auth-policy';
 import type { KvPort, LeasePort, MemberPort, RequestContext, WatchPort } from './member-port';
+import { identityResolverOf } from './request-context';
 
 /**
  * The member as one caller sees it: every KV call, lease revoke and watch create is
@@ -89,4 +90,16 @@ class AuthorizedWatchStream implements WatchStream {
   close(): void {
     this.inner.close();
   }
+}
+
+/**
+ * For a service that runs etcd's embedded client (v3lock, v3election): `shared` when auth
+ * plays no part in a call, else a fresh `make(...)` over a member that checks every inner
+ * KV, lease and watch call as the caller (etcd's embedded client carries the caller's token).
+ */
+export function perCaller<T>(shared: T, make: (scoped: MemberPort) => T, member: MemberPort, gate: AuthGate): (ctx: RequestContext) => T {
+  return (ctx) =>
+    ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
+      ? shared
+      : make(authorizedMember(member, gate, identityResolverOf(ctx) ?? (() => ctx.identity ?? null)));
 }

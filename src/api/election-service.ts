@@ -7,11 +7,11 @@ import type { KeyValue } from '../storage/mvcc/types';
 import { headerOnlyResponseToWire, headerToWire, keyValueToWire } from './codec/kv-responses';
 import { hasField, int64ToWire, wireBytes, wireInt64, type Wire, type WireOut } from './codec/wire-scalars';
 import { errorToServiceError } from './error-status';
-import { authorizedMember } from './authorized-member';
+import { perCaller } from './authorized-member';
 import type { MemberPort, RequestContext, ResponseHeader } from './member-port';
 import { DecodeFailure, wireBytesOf, type DecodedRequest } from './method-codec';
 import type { OpenStreams } from './open-streams';
-import { identityResolverOf, requestContextFor } from './request-context';
+import { requestContextFor } from './request-context';
 import { unaryHandler } from './unary-handler';
 import { validateProposalSize } from './validate-kv';
 
@@ -53,10 +53,7 @@ export function electionService(
   const shared = new ServerElection(member, logger);
   // With auth on, the election runs as the caller: each of its KV and watch calls is
   // permission-checked (etcd's embedded client carries the caller's token).
-  const electionFor = (ctx: RequestContext): ServerElection =>
-    ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
-      ? shared
-      : new ServerElection(authorizedMember(member, gate, identityResolverOf(ctx) ?? (() => ctx.identity ?? null)), logger);
+  const electionFor = perCaller(shared, (scoped) => new ServerElection(scoped, logger), member, gate);
   const stopRegistry = (end: () => void): (() => void) => openStreams.add(end);
   return {
     Campaign: unaryHandler('Election/Campaign', logger, async (w, requestCtx) => {

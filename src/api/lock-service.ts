@@ -5,11 +5,10 @@ import type { Logger } from '../log';
 import { LockTimings } from '../metrics/lock-timings';
 import type { MemberMetrics } from '../metrics/member-metrics';
 import { AUTH_DISABLED, type AuthGate } from '../auth/auth-gate';
-import { authorizedMember } from './authorized-member';
-import { identityResolverOf } from './request-context';
+import { perCaller } from './authorized-member';
 import { headerOnlyResponseToWire, headerToWire } from './codec/kv-responses';
 import { wireBytes, wireInt64 } from './codec/wire-scalars';
-import type { MemberPort, RequestContext } from './member-port';
+import type { MemberPort } from './member-port';
 import { wireBytesOf } from './method-codec';
 import type { OpenStreams } from './open-streams';
 import { unaryHandler } from './unary-handler';
@@ -30,10 +29,7 @@ export function lockService(
   const shared = new ServerMutex(member, logger);
   // With auth on, the mutex runs as the caller: each of its KV calls is permission-checked
   // (etcd's embedded client carries the caller's token). Auth off: the shared mutex.
-  const mutexFor = (ctx: RequestContext): ServerMutex =>
-    ctx.identity === undefined || (ctx.identity === null && !gate.enabled())
-      ? shared
-      : new ServerMutex(authorizedMember(member, gate, identityResolverOf(ctx) ?? (() => ctx.identity ?? null)), logger);
+  const mutexFor = perCaller(shared, (scoped) => new ServerMutex(scoped, logger), member, gate);
   const timings = new LockTimings(metrics);
   return {
     Lock: unaryHandler('Lock/Lock', logger, async (w, requestCtx) => {
