@@ -155,7 +155,16 @@ async function killAndRestartFollower(cluster: BenchCluster): Promise<number> {
   return cluster.restart(index);
 }
 
-async function scaleKind(kind: ClusterKind, args: ScaleArgs, rows: Row[]): Promise<void> {
+async function scaleKind(kind: ClusterKind, args: ScaleArgs, rows: Row[], failures: string[]): Promise<void> {
+  /** A phase that fails is reported and skipped (its rows stay empty); the next phase runs. */
+  const phase = async (name: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      say(`${kind} ${name}: FAILED ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`${kind} ${name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  };
   const record = (scenario: string, metric: string, value: number, better: 'higher' | 'lower'): void => {
     let row = rows.find((r) => r.scenario === scenario && r.metric === metric);
     if (row === undefined) rows.push((row = { scenario, metric, values: {}, better }));
@@ -166,16 +175,20 @@ async function scaleKind(kind: ClusterKind, args: ScaleArgs, rows: Row[]): Promi
   say(`${kind}: filling ${keysLabel}`);
   let cluster = await BenchCluster.start(kind, settings(10_000));
   try {
-    record(keysLabel, 'fill, keys/s (Txns of 100 Puts)', await fill(cluster, args.keys), 'higher');
-    record(keysLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
-    record(keysLabel, 'put ops/s, 64 clients', (await throughput(cluster, 'put, 64 clients', 'put', args.measureSeconds)).opsPerSecond, 'higher');
-    record(keysLabel, 'serializable range ops/s, 64 clients', (await throughput(cluster, 'range serializable', 'range', args.measureSeconds)).opsPerSecond, 'higher');
-    record(keysLabel, 'restart of a killed follower (snapshot + WAL), ms', await killAndRestartFollower(cluster), 'lower');
+    await phase('fill', async () => {
+      record(keysLabel, 'fill, keys/s (Txns of 100 Puts)', await fill(cluster, args.keys), 'higher');
+      record(keysLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
+    });
+    await phase('put', async () => record(keysLabel, 'put ops/s, 64 clients', (await throughput(cluster, 'put, 64 clients', 'put', args.measureSeconds)).opsPerSecond, 'higher'));
+    await phase('range', async () => record(keysLabel, 'serializable range ops/s, 64 clients', (await throughput(cluster, 'range serializable', 'range', args.measureSeconds)).opsPerSecond, 'higher'));
+    await phase('restart', async () => record(keysLabel, 'restart of a killed follower (snapshot + WAL), ms', await killAndRestartFollower(cluster), 'lower'));
     const watchLabel = `${args.watchers.toLocaleString('en')} watchers`;
-    const watch = await throughput(cluster, 'watch', 'watch', args.measureSeconds, { watchers: args.watchers, watchStreams: Math.max(1, Math.ceil(args.watchers / 100)) });
-    record(watchLabel, 'puts/s seen by every watcher (4 putters)', watch.opsPerSecond, 'higher');
-    record(watchLabel, 'put-to-last-event p99, ms', watch.p99Ms, 'lower');
-    record(watchLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
+    await phase('watch', async () => {
+      const watch = await throughput(cluster, 'watch', 'watch', args.measureSeconds, { watchers: args.watchers, watchStreams: Math.max(1, Math.ceil(args.watchers / 100)) });
+      record(watchLabel, 'puts/s seen by every watcher (4 putters)', watch.opsPerSecond, 'higher');
+      record(watchLabel, 'put-to-last-event p99, ms', watch.p99Ms, 'lower');
+      record(watchLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
+    });
   } finally {
     await cluster.stop();
   }
@@ -183,9 +196,11 @@ async function scaleKind(kind: ClusterKind, args: ScaleArgs, rows: Row[]): Promi
   say(`${kind}: granting ${leaseLabel}`);
   cluster = await BenchCluster.start(kind, settings(10_000));
   try {
-    record(leaseLabel, 'grants/s, 64 clients', await grantLeases(cluster, args.leases), 'higher');
-    record(leaseLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
-    record(leaseLabel, 'keepalive ops/s, 64 clients', (await throughput(cluster, 'lease-keepalive', 'lease-keepalive', args.measureSeconds)).opsPerSecond, 'higher');
+    await phase('leases', async () => {
+      record(leaseLabel, 'grants/s, 64 clients', await grantLeases(cluster, args.leases), 'higher');
+      record(leaseLabel, 'RSS of the largest member, MiB', maxRssMiB(cluster), 'lower');
+    });
+    await phase('keepalive', async () => record(leaseLabel, 'keepalive ops/s, 64 clients', (await throughput(cluster, 'lease-keepalive', 'lease-keepalive', args.measureSeconds)).opsPerSecond, 'higher'));
   } finally {
     await cluster.stop();
   }
@@ -193,8 +208,10 @@ async function scaleKind(kind: ClusterKind, args: ScaleArgs, rows: Row[]): Promi
   say(`${kind}: ${walLabel}`);
   cluster = await BenchCluster.start(kind, settings(args.walEntries * 2));
   try {
-    await writeEntries(cluster, args.walEntries);
-    record(walLabel, 'restart of a killed follower (WAL replay), ms', await killAndRestartFollower(cluster), 'lower');
+    await phase('wal restart', async () => {
+      await writeEntries(cluster, args.walEntries);
+      record(walLabel, 'restart of a killed follower (WAL replay), ms', await killAndRestartFollower(cluster), 'lower');
+    });
   } finally {
     await cluster.stop();
   }
@@ -213,7 +230,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = Date.now();
   const rows: Row[] = [];
-  for (const kind of args.kinds) await scaleKind(kind, args, rows);
+  const failures: string[] = [];
+  for (const kind of args.kinds) await scaleKind(kind, args, rows, failures);
   const date = new Date().toISOString().slice(0, 10);
   const dir = path.join(projectRoot(), 'benchmarks', 'results');
   fs.mkdirSync(dir, { recursive: true });
@@ -226,9 +244,9 @@ async function main(): Promise<void> {
     `Command: \`npm run bench:scale -- ${process.argv.slice(2).join(' ')}\``,
     '',
   ].join('\n');
-  const table = renderRows(rows, args.kinds);
+  const table = renderRows(rows, args.kinds) + (failures.length === 0 ? '' : `\n\nPhases that failed:\n${failures.map((f) => `- ${f}`).join('\n')}`);
   fs.writeFileSync(path.join(dir, `${date}-scale.md`), `${header}\n${table}\n`);
-  fs.writeFileSync(path.join(dir, `${date}-scale.json`), `${JSON.stringify({ args, rows }, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `${date}-scale.json`), `${JSON.stringify({ args, rows, failures }, null, 2)}\n`);
   process.stdout.write(`${table}\n\nwrote ${path.join(dir, `${date}-scale.md`)}\n`);
 }
 
