@@ -1,24 +1,11 @@
+import { Mulberry32 } from '../../src/mulberry32';
+
 /**
  * The simulator's only source of randomness: a seeded mulberry32 PRNG. Everything random in
  * a run (scheduling, faults, Raft's election timeouts) is drawn from generators forked from
  * one seed, so a seed replays the same run exactly.
  */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+export class Rng extends Mulberry32 {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     if (!(n > 0)) throw new Error(`rng.int needs n > 0, got ${n}`);
@@ -36,7 +23,7 @@ export class Rng {
 
   /** A new independent generator (e.g. for one node's Raft), seeded from this one. */
   fork(): Rng {
-    return new Rng(Math.floor(this.next() * 4294967296));
+    return new Rng(this.forkSeed());
   }
 
   /** Fisher-Yates shuffle of a copy. */
