@@ -193,33 +193,39 @@ describe('fuzz: every gRPC method with random and malformed messages', { timeout
     await cleanUp();
     let baseline = await storeHash();
     await fc.assert(
-      fc.asyncProperty(fc.array(callArb(selfId), { minLength: 1, maxLength: 5 }), async (calls) => {
-        const outcomes = await Promise.all(calls.map((call) => caller.call(call.method, call.requests, deadlineFor(call.method))));
-        stats.batches++;
-        const failures: string[] = [];
-        let wroteKV = false;
-        calls.forEach((call, i) => {
-          const outcome = outcomes[i]!;
-          stats.calls++;
-          stats.byCode.set(outcome.code, (stats.byCode.get(outcome.code) ?? 0) + 1);
-          if (process.env.FUZZ_VERBOSE !== undefined) process.stdout.write(`# ${call.method.name} ${call.kind} -> ${grpc.status[outcome.code]} ${outcome.details}\n`);
-          const failure = judge(call, outcome);
-          if (failure !== undefined) failures.push(failure);
-          if (mayHaveWrittenKV(call, outcome)) wroteKV = true;
-        });
-        assertAlive('during the batch');
-        assert.deepEqual(failures, []);
-        const now = await storeHash();
-        if (!wroteKV) {
-          stats.checkedBatches++;
-          const summary = calls.map((c, i) => `${c.method.name}:${outcomes[i]!.code}`).join(', ');
-          assert.equal(now, baseline, `store changed by a batch whose writes all failed: ${summary}`);
-        }
-        await cleanUp();
-        baseline = await storeHash();
-      }),
+      fc.asyncProperty(fc.array(callArb(selfId), { minLength: 1, maxLength: 5 }), (calls) =>
+        checkBatch(calls).catch((error: unknown) => {
+          // A member that stopped answering must say why: keep its last output with the failure.
+          throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- member output (tail) ---\n${server.output().slice(-3000)}`);
+        }),
+      ),
       { numRuns: fuzzRuns(120), seed, endOnFailure: true, includeErrorInReport: true },
     );
+    async function checkBatch(calls: FuzzCall[]): Promise<void> {
+      const outcomes = await Promise.all(calls.map((call) => caller.call(call.method, call.requests, deadlineFor(call.method))));
+      stats.batches++;
+      const failures: string[] = [];
+      let wroteKV = false;
+      calls.forEach((call, i) => {
+        const outcome = outcomes[i]!;
+        stats.calls++;
+        stats.byCode.set(outcome.code, (stats.byCode.get(outcome.code) ?? 0) + 1);
+        if (process.env.FUZZ_VERBOSE !== undefined) process.stdout.write(`# ${call.method.name} ${call.kind} -> ${grpc.status[outcome.code]} ${outcome.details}\n`);
+        const failure = judge(call, outcome);
+        if (failure !== undefined) failures.push(failure);
+        if (mayHaveWrittenKV(call, outcome)) wroteKV = true;
+      });
+      assertAlive('during the batch');
+      assert.deepEqual(failures, []);
+      const now = await storeHash();
+      if (!wroteKV) {
+        stats.checkedBatches++;
+        const summary = calls.map((c, i) => `${c.method.name}:${outcomes[i]!.code}`).join(', ');
+        assert.equal(now, baseline, `store changed by a batch whose writes all failed: ${summary}`);
+      }
+      await cleanUp();
+      baseline = await storeHash();
+    }
     const codes = [...stats.byCode].sort((a, b) => a[0] - b[0]).map(([code, n]) => `${grpc.status[code]}=${n}`).join(' ');
     process.stdout.write(`# grpc fuzz: ${stats.batches} batches (${stats.checkedBatches} hash-checked), ${stats.calls} calls: ${codes}\n`);
     assert.ok(stats.checkedBatches > 0 || stats.batches < 5, 'no batch was hash-checked: the property checked nothing');
