@@ -19,6 +19,8 @@ import { RssRecord, RunRecord, summariseAll } from './summary';
 interface CompareArgs {
   repeats: number;
   durationSeconds: number;
+  /** Unmeasured run of each workload before its measured one (both targets alike). */
+  warmupSeconds: number;
   mode: string;
   scale: boolean;
   /** Keys written by the scale run. */
@@ -31,8 +33,15 @@ interface CompareArgs {
 
 const DEFAULT_SCALE_KEYS = 100_000;
 
+/**
+ * Each workload first runs this long unmeasured, against etcd and latchkey alike: latchkey's
+ * V8 compiles its hot paths during the first seconds of a new kind of load (a cold put run
+ * measured 0.35–0.55× of the same run warmed up), and the comparison is of steady states.
+ */
+const DEFAULT_WARMUP_SECONDS = 3;
+
 function parseArgs(argv: string[]): CompareArgs {
-  const args: CompareArgs = { repeats: 3, durationSeconds: 8, mode: 'full', scale: false, scaleKeys: DEFAULT_SCALE_KEYS };
+  const args: CompareArgs = { repeats: 3, durationSeconds: 8, warmupSeconds: DEFAULT_WARMUP_SECONDS, mode: 'full', scale: false, scaleKeys: DEFAULT_SCALE_KEYS };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -40,14 +49,18 @@ function parseArgs(argv: string[]): CompareArgs {
       if (!(parsed > 0)) throw new Error(`${flag} needs a positive number`);
       return parsed;
     };
-    if (flag === '--quick') Object.assign(args, { repeats: 2, durationSeconds: 2, mode: 'quick' });
+    if (flag === '--quick') Object.assign(args, { repeats: 2, durationSeconds: 2, warmupSeconds: 1, mode: 'quick' });
     else if (flag === '--repeats') args.repeats = Math.floor(value());
     else if (flag === '--duration') args.durationSeconds = value();
+    else if (flag === '--warmup') {
+      args.warmupSeconds = Number(argv[++i]);
+      if (!(args.warmupSeconds >= 0)) throw new Error('--warmup needs a number of seconds ≥ 0');
+    }
     else if (flag === '--scale') args.scale = true;
     else if (flag === '--only') args.only = argv[++i];
     else if (flag === '--scale-keys') args.scaleKeys = Math.floor(value());
     else if (flag === '--out') args.outDir = argv[++i];
-    else throw new Error(`unknown flag ${flag} (use --quick, --repeats N, --duration S, --scale, --scale-keys N, --only TEXT, --out DIR)`);
+    else throw new Error(`unknown flag ${flag} (use --quick, --repeats N, --duration S, --warmup S, --scale, --scale-keys N, --only TEXT, --out DIR)`);
   }
   return args;
 }
@@ -84,7 +97,7 @@ async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs
     for (const planned of PLAN) {
       if (args.only !== undefined && !planned.label.includes(args.only)) continue;
       if (planned.kind === 'failover') rss.push({ repeat, kind, bytesPerMember: cluster.residentBytes() });
-      const options = optionsFor(planned, cluster.endpoints, args.durationSeconds);
+      const options = { ...optionsFor(planned, cluster.endpoints, args.durationSeconds), warmupSeconds: args.warmupSeconds };
       try {
         const report = await runBenchmark(planned.workload, options, {
           progressOut: process.stderr,
@@ -149,6 +162,7 @@ async function main(): Promise<void> {
     mode: args.scale ? `${args.mode} + scale` : args.mode,
     repeats: args.repeats,
     durationSeconds: args.durationSeconds,
+    warmupSeconds: args.warmupSeconds,
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     etcdVersion: readCommand(clusterSettings().etcdBinary, ['--version']).split('\n')[0]!.replace('etcd Version: ', ''),
     nodeVersion: process.version,

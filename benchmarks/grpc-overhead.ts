@@ -16,8 +16,8 @@ const SERVICE = '/bench.Echo/Call';
 const passThrough = (b: Buffer): Buffer => b;
 const IN_FLIGHT = 64;
 
-async function grpcJsServer(): Promise<{ port: number; close: () => void }> {
-  const server = new grpc.Server();
+async function grpcJsServer(options: grpc.ServerOptions = {}): Promise<{ port: number; close: () => void }> {
+  const server = new grpc.Server(options);
   server.addService(
     { Call: { path: SERVICE, requestStream: false, responseStream: false, requestSerialize: passThrough, requestDeserialize: passThrough, responseSerialize: passThrough, responseDeserialize: passThrough } },
     { Call: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request) },
@@ -84,7 +84,12 @@ async function main(): Promise<void> {
   if (mode === 'client') return client(Number(portText), Number(secondsText));
   const seconds = Number(mode ?? 5);
   process.stdout.write(`| server | calls | calls/s | server CPU µs per call |\n|---|---:|---:|---:|\n`);
-  await measure('grpc-js Server, empty handler', grpcJsServer, seconds);
+  await measure('grpc-js Server, empty handler', () => grpcJsServer(), seconds);
+  await measure('grpc-js Server, channelz off', () => grpcJsServer({ 'grpc.enable_channelz': 0 }), seconds);
+  // What latchkey's grpc_server_handled_total interceptor adds (one ServerInterceptingCall layer).
+  const statusInterceptor: grpc.ServerInterceptor = (_descriptor, call) =>
+    new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withSendStatus((status, next) => next(status)).build());
+  await measure('grpc-js Server, channelz off, one interceptor', () => grpcJsServer({ 'grpc.enable_channelz': 0, interceptors: [statusInterceptor] }), seconds);
   await measure('bare node:http2, same framing', bareHttp2Server, seconds);
 }
 

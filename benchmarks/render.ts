@@ -11,6 +11,8 @@ export interface RunInfo {
   mode: string;
   repeats: number;
   durationSeconds: number;
+  /** Unmeasured warm-up run before each measured one. */
+  warmupSeconds: number;
   machine: string;
   etcdVersion: string;
   nodeVersion: string;
@@ -95,7 +97,7 @@ export function renderMarkdown(info: RunInfo, summaries: WorkloadSummary[], rss:
   return [
     `# latchkey vs etcd — ${info.date}`,
     '',
-    `Commit \`${info.commit}\`; mode **${info.mode}**: ${info.repeats} repeats, ${info.durationSeconds} s per workload, etcd and latchkey runs interleaved;`,
+    `Commit \`${info.commit}\`; mode **${info.mode}**: ${info.repeats} repeats, ${info.durationSeconds} s per workload after ${info.warmupSeconds} s of the same workload unmeasured (both targets), etcd and latchkey runs interleaved;`,
     `3-member clusters on loopback (--heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000, fsync on), 256-byte values, the same client (\`latchkey benchmark\`) for both.`,
     `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s; load average at the end ${info.loadAverage}.`,
     '',

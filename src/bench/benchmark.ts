@@ -42,6 +42,7 @@ function settingsOf(options: BenchOptions): BenchReport['settings'] {
   };
   if (options.total !== undefined) settings.total = options.total;
   if (options.durationSeconds !== undefined) settings.durationSeconds = options.durationSeconds;
+  if (options.warmupSeconds !== undefined && options.warmupSeconds > 0) settings.warmupSeconds = options.warmupSeconds;
   return settings;
 }
 
@@ -70,6 +71,13 @@ export async function runBenchmark(workload: string, options: BenchOptions, run:
         total: options.total,
         durationMs: options.durationSeconds === undefined ? undefined : options.durationSeconds * 1000,
       };
+      const warmupMs = (options.warmupSeconds ?? 0) * 1000;
+      if (warmupMs > 0) {
+        // Same workers and connections, results dropped: only the steady state is reported.
+        const warmup = { clients: options.clients, total: undefined, durationMs: warmupMs };
+        const warmupProgress = run.progressOut === undefined ? silentProgress : new ProgressBar(run.progressOut, `${workload} warm-up`, warmup);
+        await runWorkers(warmup, driver.op, warmupProgress);
+      }
       const progress: ProgressSink = run.progressOut === undefined ? silentProgress : new ProgressBar(run.progressOut, workload, bound);
       const result = await runWorkers(bound, driver.op, progress);
       const settings = { ...settingsOf(options), ...workloadSettings(workload, options) };

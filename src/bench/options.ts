@@ -9,6 +9,11 @@ export interface BenchOptions {
   total?: number;
   /** Stop after this long. */
   durationSeconds?: number;
+  /**
+   * Run the workload this long first, unmeasured, on the same connections: a JIT-compiled
+   * server (or client) is measured in its steady state, not while it compiles hot paths.
+   */
+  warmupSeconds?: number;
   keySize: number;
   valSize: number;
   /** Keys are drawn from [0, keySpaceSize). */
@@ -63,4 +68,5 @@ export function validateOptions(options: BenchOptions): void {
   if (options.total === undefined && options.durationSeconds === undefined) throw new Error('give --total or --duration');
   if (options.total !== undefined) positive('--total', options.total);
   if (options.durationSeconds !== undefined && !(options.durationSeconds > 0)) throw new Error('--duration must be positive');
+  if (options.warmupSeconds !== undefined && !(options.warmupSeconds >= 0)) throw new Error('--warmup must be ≥ 0');
 }

@@ -14,6 +14,7 @@ interface BenchmarkFlags {
   clients: number;
   total?: number;
   duration?: number;
+  warmup?: number;
   keySize: number;
   valSize: number;
   keySpaceSize: number;
@@ -48,6 +49,7 @@ export function optionsFromFlags(flags: BenchmarkFlags): BenchOptions {
     clients: flags.clients,
     total: flags.total ?? (flags.duration === undefined ? 10_000 : undefined),
     durationSeconds: flags.duration,
+    ...(flags.warmup === undefined ? {} : { warmupSeconds: flags.warmup }),
     keySize: flags.keySize,
     valSize: flags.valSize,
     keySpaceSize: flags.keySpaceSize,
@@ -72,6 +74,7 @@ export function registerBenchmarkCommand(program: Command): void {
     .option('--clients <n>', 'concurrent workers sharing the connections', integer, d.clients)
     .option('--total <n>', 'operations to run (default 10000 unless --duration)', integer)
     .option('--duration <time>', 'run for this long instead (10, 10s, 500ms, 1m)', seconds)
+    .option('--warmup <time>', 'run the workload this long first, unmeasured (JIT warm-up, connection set-up)', seconds)
     .option('--key-size <bytes>', 'key size', integer, d.keySize)
     .option('--val-size <bytes>', 'value size', integer, d.valSize)
     .option('--key-space-size <n>', 'distinct keys', integer, d.keySpaceSize)

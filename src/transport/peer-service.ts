@@ -61,6 +61,10 @@ export const serverOptions: ChannelOptions = {
  */
 export const clientOptions: ChannelOptions = {
   ...KEEPALIVE,
+  // Nothing reads channelz here; its tracing costs CPU on every call and message. (The peer
+  // server keeps it on: grpc-js' forceShutdown only finds sessions through channelz, and
+  // close() relies on it to cut peers' long-lived streams.)
+  'grpc.enable_channelz': 0,
   'grpc.use_local_subchannel_pool': 1,
   'grpc.max_receive_message_length': MAX_PEER_FRAME_BYTES,
   'grpc.max_send_message_length': MAX_PEER_FRAME_BYTES,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { runBenchmark } from '../../src/bench/benchmark';
 import { BenchOptions, DEFAULT_OPTIONS } from '../../src/bench/options';
 import { formatReport } from '../../src/bench/report';
+import { Channel } from '../../src/bench/rpc';
 import { projectRoot } from '../../src/paths';
 import { buildOutputRoot, ServerProcess, spawnTracked, startCluster, startLatchkey, stopAll } from '../support/processes';
 
@@ -48,6 +49,27 @@ describe('latchkey benchmark workloads against one latchkey member', () => {
     assert.equal(report.errors, 0);
     assert.ok(report.ops > 0);
     assert.ok(report.elapsedSeconds < 5);
+  });
+
+  test('--warmup runs the workload first and reports only the measured operations', async () => {
+    const channel = new Channel(server.endpoint);
+    const revision = async (): Promise<bigint> => {
+      const answer = (await channel.unary('KV', 'Range', { key: Buffer.from('warmup-probe') })) as { header: { revision: string | number } };
+      return BigInt(answer.header.revision);
+    };
+    try {
+      const before = await revision();
+      const report = await runBenchmark('put', optionsFor(server, { total: 30, warmupSeconds: 0.3 }));
+      const written = (await revision()) - before;
+      assert.equal(report.errors, 0);
+      assert.equal(report.ops, 30);
+      assert.equal(report.latency.count, 30);
+      assert.equal(report.settings.warmupSeconds, 0.3);
+      // Every put is one revision: the warm-up's puts happened, and were not counted.
+      assert.ok(written > 30n, `expected warm-up puts beyond the 30 measured, the store moved ${written} revisions`);
+    } finally {
+      channel.close();
+    }
   });
 
   test('the text report shows throughput, percentiles and a histogram', async () => {

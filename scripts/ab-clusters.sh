@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A/B of two builds (or a build and etcd) under one benchmark workload, for changes whose
+# effect is smaller than this machine's drift between runs minutes apart:
+#   scripts/ab-clusters.sh <A> <B> <rounds> <benchmark args...>
+# A and B are dist directories, or the word "etcd" for /usr/bin/etcd. Both 3-member clusters
+# run side by side for the whole comparison; each is warmed up with the workload (10 s), then
+# the benchmark alternates A, B, A, B, ... (<rounds> pairs, the order flipped every pair) and
+# the members' CPU per operation is read from /proc for each run. Prints one line per run
+# and the medians; nothing is asserted.
+# e.g. scripts/ab-clusters.sh /tmp/base/dist dist 6 put --clients 64 --conns 8 --duration 4s --val-size 256
+set -euo pipefail
+a=$1; b=$2; rounds=$3; shift 3
+data=$(mktemp -d)
+declare -A endpoints pids
+start_cluster() { # <label> <target> <base port>
+  local label=$1 target=$2 base=$3 cluster="" i
+  for i in 0 1 2; do cluster+="$label$i=http://127.0.0.1:$((base + 2*i + 1)),"; done
+  cluster=${cluster%,}
+  local list=()
+  for i in 0 1 2; do
+    local cmd
+    if [ "$target" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$(realpath "$target")" node bin/latchkey serve); fi
+    "${cmd[@]}" --name "$label$i" --data-dir "$data/$label$i" \
+      --listen-client-urls "http://127.0.0.1:$((base + 2*i))" --advertise-client-urls "http://127.0.0.1:$((base + 2*i))" \
+      --listen-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" \
+      --initial-cluster "$cluster" --heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000 \
+      --log-level warn > "$data/$label$i.log" 2>&1 &
+    list+=($!)
+  done
+  pids[$label]="${list[*]}"
+  endpoints[$label]="127.0.0.1:$base,127.0.0.1:$((base + 2)),127.0.0.1:$((base + 4))"
+}
+cleanup() { kill -TERM ${pids[A]:-} ${pids[B]:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+base=$((20000 + RANDOM % 20000))
+start_cluster A "$a" "$base"
+start_cluster B "$b" "$((base + 10))"
+for label in A B; do
+  ok=0
+  for _ in $(seq 1 150); do
+    if ETCDCTL_API=3 etcdctl --endpoints "${endpoints[$label]}" put /ready x >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.2
+  done
+  [ $ok = 1 ] || { echo "cluster $label did not start; logs in $data" >&2; exit 1; }
+done
+cpu() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op"
+  local label=$1 before after out ops rps
+  shift
+  before=$(cpu "${pids[$label]}")
+  out=$(node bin/latchkey benchmark "$@" --endpoints "${endpoints[$label]}" 2>/dev/null)
+  after=$(cpu "${pids[$label]}")
+  ops=$(awk '/Ops:/{print $2}' <<< "$out"); rps=$(awk '/Requests\/sec:/{print $2}' <<< "$out")
+  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" 'BEGIN{printf "%s %.3f\n", r, c/o}'
+}
+bench=("$@")
+warm=()
+skip=0
+for arg in "${bench[@]}"; do
+  if [ $skip = 1 ]; then skip=0; continue; fi
+  case $arg in --duration|--total) skip=1 ;; --duration=*|--total=*) ;; *) warm+=("$arg") ;; esac
+done
+echo "warming up both clusters (10 s each) ..." >&2
+node bin/latchkey benchmark "${warm[@]}" --duration 10s --endpoints "${endpoints[A]}" >/dev/null 2>&1 || true
+node bin/latchkey benchmark "${warm[@]}" --duration 10s --endpoints "${endpoints[B]}" >/dev/null 2>&1 || true
+resA=(); resB=()
+for r in $(seq 1 "$rounds"); do
+  order="A B"; [ $((r % 2)) = 0 ] && order="B A"
+  for label in $order; do
+    line=$(run "$label" "${bench[@]}")
+    echo "round $r $label: $line ops/s cpu-ms/op" >&2
+    if [ "$label" = A ]; then resA+=("$line"); else resB+=("$line"); fi
+  done
+done
+median() { sort -n | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+mA=$(printf '%s\n' "${resA[@]}" | awk '{print $1}' | median); mB=$(printf '%s\n' "${resB[@]}" | awk '{print $1}' | median)
+cA=$(printf '%s\n' "${resA[@]}" | awk '{print $2}' | median); cB=$(printf '%s\n' "${resB[@]}" | awk '{print $2}' | median)
+echo "| | A: $a | B: $b | B/A |"
+echo "|---|---:|---:|---:|"
+awk -v a="$mA" -v b="$mB" 'BEGIN{printf "| ops/s (median of runs) | %s | %s | %.2f× |\n", a, b, b/a}'
+awk -v a="$cA" -v b="$cB" 'BEGIN{printf "| members CPU ms/op (median) | %s | %s | %.2f× |\n", a, b, b/a}'
