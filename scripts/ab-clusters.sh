@@ -2,7 +2,8 @@
 # A/B of two builds (or a build and etcd) under one benchmark workload, for changes whose
 # effect is smaller than this machine's drift between runs minutes apart:
 #   scripts/ab-clusters.sh <A> <B> <rounds> <benchmark args...>
-# A and B are dist directories, or the word "etcd" for /usr/bin/etcd. Both 3-member clusters
+# A and B are dist directories, or the word "etcd" for /usr/bin/etcd (NODE_FLAGS_A / NODE_FLAGS_B
+# add node flags to that side's members, e.g. NODE_FLAGS_B=--max-semi-space-size=32). Both 3-member clusters
 # run side by side for the whole comparison; each is warmed up with the workload (10 s), then
 # the benchmark alternates A, B, A, B, ... (<rounds> pairs, the order flipped every pair) and
 # the members' CPU per operation is read from /proc for each run. Prints one line per run
@@ -19,7 +20,10 @@ start_cluster() { # <label> <target> <base port>
   local list=()
   for i in 0 1 2; do
     local cmd
-    if [ "$target" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$(realpath "$target")" node bin/latchkey serve); fi
+    local flags_var="NODE_FLAGS_$label"
+    # shellcheck disable=SC2206 # the flags are meant to split on spaces
+    local flags=(${!flags_var:-})
+    if [ "$target" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$(realpath "$target")" node "${flags[@]}" bin/latchkey serve); fi
     "${cmd[@]}" --name "$label$i" --data-dir "$data/$label$i" \
       --listen-client-urls "http://127.0.0.1:$((base + 2*i))" --advertise-client-urls "http://127.0.0.1:$((base + 2*i))" \
       --listen-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" \
@@ -51,7 +55,8 @@ run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op"
   out=$(node bin/latchkey benchmark "$@" --endpoints "${endpoints[$label]}" 2>/dev/null)
   after=$(cpu "${pids[$label]}")
   ops=$(awk '/Ops:/{print $2}' <<< "$out"); rps=$(awk '/Requests\/sec:/{print $2}' <<< "$out")
-  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" 'BEGIN{printf "%s %.3f\n", r, c/o}'
+  p50=$(awk '/ p50 /{print $2}' <<< "$out")
+  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" -v p="$p50" 'BEGIN{printf "%s %.3f %s\n", r, c/o, p}'
 }
 bench=("$@")
 warm=()
@@ -68,7 +73,7 @@ for r in $(seq 1 "$rounds"); do
   order="A B"; [ $((r % 2)) = 0 ] && order="B A"
   for label in $order; do
     line=$(run "$label" "${bench[@]}")
-    echo "round $r $label: $line ops/s cpu-ms/op" >&2
+    echo "round $r $label: $line (ops/s, members' CPU ms/op, p50 ms)" >&2
     if [ "$label" = A ]; then resA+=("$line"); else resB+=("$line"); fi
   done
 done
@@ -79,3 +84,5 @@ echo "| | A: $a | B: $b | B/A |"
 echo "|---|---:|---:|---:|"
 awk -v a="$mA" -v b="$mB" 'BEGIN{printf "| ops/s (median of runs) | %s | %s | %.2f× |\n", a, b, b/a}'
 awk -v a="$cA" -v b="$cB" 'BEGIN{printf "| members CPU ms/op (median) | %s | %s | %.2f× |\n", a, b, b/a}'
+lA=$(printf '%s\n' "${resA[@]}" | awk '{print $3}' | median); lB=$(printf '%s\n' "${resB[@]}" | awk '{print $3}' | median)
+awk -v a="$lA" -v b="$lB" 'BEGIN{printf "| p50 latency ms (median) | %s | %s | %.2f× |\n", a, b, b/a}'

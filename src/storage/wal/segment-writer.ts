@@ -163,8 +163,11 @@ export class SegmentWriter {
     return this.state.segments;
   }
 
-  /** Appends `records` in order; resolves once they are on disk. Cuts segments as they fill. */
-  async appendDurably(records: RecordToWrite[]): Promise<void> {
+  /**
+   * Appends `records` in order; resolves once they are on disk (with `sync` false: once they
+   * are written, left for a later fdatasync). Cuts segments as they fill.
+   */
+  async appendDurably(records: RecordToWrite[], sync = true): Promise<void> {
     let pending: Buffer[] = [];
     for (const record of records) {
       const frame = encodeRecord(record.type, record.payload, this.state.lastCrc);
@@ -175,12 +178,12 @@ export class SegmentWriter {
       pending.push(frame);
       this.state.sizeBytes += frame.length;
       if (this.state.sizeBytes >= this.segmentBytes) {
-        await this.writeAndSync(pending);
+        await this.writeAndSync(pending, true);
         pending = [];
         await this.cut();
       }
     }
-    if (pending.length > 0) await this.writeAndSync(pending);
+    if (pending.length > 0) await this.writeAndSync(pending, sync);
   }
 
   async close(): Promise<void> {
@@ -192,10 +195,11 @@ export class SegmentWriter {
    * the thread pool cost more CPU than the write itself under load); only the fdatasync, the
    * part that waits on the disk, leaves the event loop.
    */
-  private async writeAndSync(frames: Buffer[]): Promise<void> {
+  private async writeAndSync(frames: Buffer[], sync: boolean): Promise<void> {
     const bytes = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     const position = this.state.sizeBytes - bytes.length;
     writeFullySync(this.state.handle.fd, bytes, position);
+    if (!sync) return;
     failpoint('walBeforeFsync');
     await failpointAsync('walFsync');
     await this.syncs.fdatasync(this.state.handle.fd);

@@ -24,6 +24,8 @@ const MAX_QUEUED_SAVES = 100_000;
 
 interface QueuedSave {
   records: RecordToWrite[];
+  /** Whether the caller waits for the records to be on disk (false: written, synced by a later save). */
+  sync: boolean;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -132,7 +134,14 @@ export class Wal {
     return { wal: new Wal(dir, new SegmentWriter(state, options.segmentBytes, logger), logger), recovery: replay.recovery };
   }
 
-  save(hardState: HardState | undefined, entries: Entry[]): Promise<void> {
+  /**
+   * Appends a hard state and entries. With `sync` false (etcd's raft.MustSync says no: only
+   * the commit index moved) the records reach the page cache but no fdatasync is spent on
+   * them; the next synced save makes them durable with everything before it. A commit index
+   * lost in a crash is learnt again from the leader, and re-applying is skipped by the
+   * state machine's consistent index.
+   */
+  save(hardState: HardState | undefined, entries: Entry[], sync = true): Promise<void> {
     const records: RecordToWrite[] = [];
     if (hardState !== undefined) records.push({ type: RecordType.HardState, payload: encodeHardState(hardState), hardState: { ...hardState } });
     for (let i = 0; i < entries.length; i++) {
@@ -142,7 +151,7 @@ export class Wal {
       }
       records.push({ type: RecordType.Entry, payload: encodeEntry(entry), entryIndex: entry.index });
     }
-    return this.enqueue(records);
+    return this.enqueue(records, sync);
   }
 
   saveSnapshotMarker(snapshot: SnapshotMetadata): Promise<void> {
@@ -176,14 +185,14 @@ export class Wal {
     this.logger.info({ dir: this.dir }, 'closed WAL');
   }
 
-  private enqueue(records: RecordToWrite[]): Promise<void> {
+  private enqueue(records: RecordToWrite[], sync = true): Promise<void> {
     try {
       this.assertUsable();
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.queue.length >= MAX_QUEUED_SAVES) return Promise.reject(new Error(`WAL queue full (${MAX_QUEUED_SAVES} saves)`));
-    const done = new Promise<void>((resolve, reject) => this.queue.push({ records, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ records, sync, resolve, reject }));
     if (!this.flushActive) {
       this.flushActive = true;
       this.flushDone = this.flushLoop();
@@ -212,7 +221,10 @@ export class Wal {
       return;
     }
     try {
-      await this.writer.appendDurably(batch.flatMap((save) => save.records));
+      await this.writer.appendDurably(
+        batch.flatMap((save) => save.records),
+        batch.some((save) => save.sync),
+      );
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       this.logger.error({ err: this.failure }, 'WAL write failed; the WAL accepts no more writes');
