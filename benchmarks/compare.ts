@@ -110,6 +110,7 @@ async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs
         const failure = error instanceof Error ? error.message : String(error);
         records.push({ repeat, kind, label: planned.label, failure });
         say(`${kind} ${planned.label}: FAILED ${failure}`);
+        for (const dead of cluster.unexpectedExits()) say(`${kind} member ${dead.name} exited on its own; its last output:\n${dead.outputTail}`);
       }
     }
   } finally {

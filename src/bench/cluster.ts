@@ -91,6 +91,8 @@ export function residentBytes(pid: number): number | undefined {
 export class BenchCluster {
   private respawn: Array<() => ClusterMember> = [];
   private readyTimeoutMs = 30_000;
+  /** Names of members this cluster killed on purpose (failover, restart runs). */
+  private readonly killed = new Set<string>();
 
   private constructor(
     readonly kind: ClusterKind,
@@ -122,10 +124,19 @@ export class BenchCluster {
     return cluster;
   }
 
+  /**
+   * Members that exited although nobody killed them, with the end of their output: what a
+   * failed workload reports, so a crash is never just "connection refused".
+   */
+  unexpectedExits(): Array<{ name: string; outputTail: string }> {
+    return this.members.filter((member) => member.exited && !this.killed.has(member.name)).map(({ name, outputTail }) => ({ name, outputTail }));
+  }
+
   /** SIGKILL member `index` and wait for its exit. */
   async kill(index: number): Promise<void> {
     const member = this.members[index];
     if (member === undefined) throw new Error(`no member #${index}`);
+    this.killed.add(member.name);
     if (member.exited) return;
     const exited = new Promise((resolve) => member.child.once('exit', resolve));
     process.kill(member.pid, 'SIGKILL');
@@ -144,6 +155,7 @@ export class BenchCluster {
     const started = performance.now();
     const member = spawn();
     this.members[index] = member;
+    this.killed.delete(member.name);
     await waitReady(member, this.readyTimeoutMs, true);
     return performance.now() - started;
   }
