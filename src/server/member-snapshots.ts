@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Logger } from '../log';
+import { failpoint } from '../failpoints';
+import type { Message } from '../consensus';
+import type { ConfState, Snapshot } from '../consensus/types';
+import type { MemberInfo } from '../api/member-port';
+import type { PeerTransport } from '../transport/types';
+import type { MvccStore } from '../storage/mvcc';
+import type { OpenedStorage } from './bootstrap';
+import type { MemberConfig } from './config';
+import { encodeMembers } from './membership';
+import { ReceivedSnapshotFiles } from './snapshot-files';
+
+const SNAPSHOTS_KEPT = 5;
+
+/** What a snapshot is labelled with, read from the member when the snapshot is built. */
+export interface SnapshotLabel {
+  appliedIndex(): bigint;
+  confState(): ConfState;
+  members(): MemberInfo[];
+}
+
+/** The opened storage a member's snapshots are written to and read from. */
+export type SnapshotStorage = Pick<OpenedStorage, 'wal' | 'snapshotter' | 'raftStorage' | 'snapDir' | 'snapshotIndex'>;
+
+/**
+ * A member's snapshots, split out of member.ts because they are one job with their own
+ * files and ordering rules: the database copies streamed to lagging followers, the images
+ * received from a leader (kept durably until installed), persisting an adopted snapshot,
+ * and the periodic snapshot that lets the WAL and the in-memory log be trimmed. Reloading
+ * the member's in-memory state after an install stays with the member, which owns it.
+ */
+export class MemberSnapshots {
+  private readonly receivedSnapshots: ReceivedSnapshotFiles;
+  /** Database copies being streamed to followers, by peer: deleted when the send ends. */
+  private readonly outgoingSnapshots = new Map<bigint, string>();
+  private snapshotIndex: bigint;
+
+  /** `logger` is the member's own (component "member"): snapshot logs read as the member's. */
+  constructor(
+    private readonly storage: SnapshotStorage,
+    private readonly store: MvccStore,
+    private readonly config: Pick<MemberConfig, 'snapshotCount' | 'snapshotCatchupEntries'>,
+    private readonly label: SnapshotLabel,
+    private readonly logger: Logger,
+  ) {
+    this.receivedSnapshots = new ReceivedSnapshotFiles(storage.snapDir);
+    this.snapshotIndex = storage.snapshotIndex;
+  }
+
+  /**
+   * A follower is behind the compacted log: send it the whole database as it is now,
+   * labelled with the applied index and the current configuration (etcd's merged
+   * snapshot). Entries the copy already holds are skipped by the follower's consistent index.
+   * `onFailed` is told (as the transport would be) when the copy could not be prepared.
+   */
+  async send(message: Message, transport: PeerTransport | undefined, onFailed: (peer: bigint) => void): Promise<void> {
+    if (transport === undefined) return;
+    const { store, label, logger } = this;
+    const { raftStorage } = this.storage;
+    const index = label.appliedIndex();
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-send-')), 'db');
+    try {
+      await store.copyTo(file);
+      const snapshot: Snapshot = {
+        metadata: { index, term: raftStorage.term(index), confState: label.confState() },
+        data: encodeMembers(label.members()),
+      };
+      this.outgoingSnapshots.set(message.to, file);
+      logger.info({ to: message.to.toString(16), index: index.toString() }, 'sending snapshot');
+      transport.sendSnapshot({ ...message, snapshot }, file);
+    } catch (err) {
+      logger.warn({ err, to: message.to.toString(16) }, 'could not prepare a snapshot for a follower');
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      onFailed(message.to);
+    }
+  }
+
+  /** A send to `peer` ended: its database copy can go. */
+  releaseSent(peer: bigint): void {
+    const file = this.outgoingSnapshots.get(peer);
+    if (file !== undefined) {
+      this.outgoingSnapshots.delete(peer);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+
+  /** Peers a snapshot is being streamed to. */
+  sendingTo(): bigint[] {
+    return [...this.outgoingSnapshots.keys()];
+  }
+
+  /** An InstallSnapshot arrived: keep its database image durably before Raft sees it. */
+  async keepReceived(message: Message, file: string): Promise<void> {
+    const index = message.snapshot?.metadata.index;
+    if (index === undefined) throw new Error('snapshot message without a snapshot');
+    await this.receivedSnapshots.keep(index, file);
+  }
+
+  /**
+   * Raft adopted a snapshot: record it (WAL marker first) and replace the state machine with
+   * the received database. The caller then reloads what lives beside it in memory.
+   */
+  async persistAdopted(snapshot: Snapshot): Promise<void> {
+    const { wal, snapshotter, raftStorage } = this.storage;
+    const { store } = this;
+    const { metadata } = snapshot;
+    const file = this.receivedSnapshots.find(metadata.index);
+    if (file === undefined) throw new Error(`Raft adopted snapshot ${metadata.index} but its database image never arrived`);
+    await wal.saveSnapshotMarker(metadata);
+    await snapshotter.save(metadata, snapshot.data);
+    raftStorage.applySnapshot(snapshot);
+    await store.restoreFrom(file);
+    this.receivedSnapshots.removeUpTo(metadata.index);
+  }
+
+  /** The member finished installing the snapshot at `index`: the next one counts from it. */
+  installedAt(index: bigint): void {
+    this.snapshotIndex = index;
+  }
+
+  /**
+   * Every --snapshot-count applied entries: make LMDB durable, record the snapshot, trim the
+   * in-memory log to the catch-up window, and delete WAL segments the snapshot covers.
+   */
+  async maybeSnapshot(): Promise<void> {
+    const { store, config, label, logger } = this;
+    const { raftStorage, wal, snapshotter } = this.storage;
+    if (label.appliedIndex() - this.snapshotIndex < BigInt(config.snapshotCount)) return;
+    const index = label.appliedIndex();
+    await store.flushed();
+    const snapshot = raftStorage.createSnapshot(index, label.confState(), encodeMembers(label.members()));
+    // Marker first: a snap file is only trusted at start when the WAL has its marker.
+    await wal.saveSnapshotMarker(snapshot.metadata);
+    failpoint('duringSnapshot');
+    await snapshotter.save(snapshot.metadata, snapshot.data);
+    const compactTo = index - BigInt(config.snapshotCatchupEntries);
+    if (compactTo > raftStorage.firstIndex()) raftStorage.compact(compactTo);
+    // Keep the WAL back to the previous snapshot, so a damaged newest snap file can fall
+    // back to the one before it and still replay without a gap.
+    await wal.releaseBefore(this.snapshotIndex);
+    await snapshotter.purge(SNAPSHOTS_KEPT);
+    this.snapshotIndex = index;
+    logger.info({ index: index.toString() }, 'saved snapshot');
+  }
+}
