@@ -23,6 +23,8 @@ export const FAILPOINT_NAMES = [
   'afterApplyBeforeAnswer',
   /** Member snapshot: the WAL marker is written, the snap file not yet. */
   'duringSnapshot',
+  /** MVCC store: a write transaction about to commit (error = a refused commit; it aborts). */
+  'storeCommit',
 ] as const;
 
 export type FailpointName = (typeof FAILPOINT_NAMES)[number];

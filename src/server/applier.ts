@@ -55,6 +55,19 @@ export class Applier {
     readonly auth: AuthStore = authStoreOf(store, logger),
   ) {}
 
+  /**
+   * Whether applying `requests` again after an aborted commit gives the same result: true when
+   * every request only writes the store (whose transaction was rolled back) and the lessor's
+   * key sets (idempotent). Lease grants and revokes, auth, alarms and membership change state
+   * outside the store inside the transaction, so a batch with any of them is not retried.
+   */
+  static isRetrySafe(requests: readonly CommittedRequest[]): boolean {
+    return requests.every((request) => {
+      const kind = request.envelope?.proposal.kind;
+      return kind === undefined || kind === 'put' || kind === 'deleteRange' || kind === 'txn' || kind === 'compaction';
+    });
+  }
+
   /** `alsoWrite` runs in the same LMDB transaction (membership records of applied conf changes). */
   applyBatch(requests: readonly CommittedRequest[], lastIndex: bigint, alsoWrite?: (writer: StoreWriter) => void): ApplyBatchResult {
     const result: ApplyBatchResult = { applied: [], writes: [], compactedRevision: undefined };

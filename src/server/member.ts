@@ -7,7 +7,7 @@ import { EntryType, type ConfChangeTypeValue, type ConfState, type Entry, type S
 import type { MemberInfo, RequestContext, ResponseHeader } from '../api/member-port';
 import type { PeerAddress, PeerTransport } from '../transport/types';
 import { Lessor } from '../lease/lessor';
-import type { MvccStore } from '../storage/mvcc';
+import { isRefusedCommit, type MvccStore } from '../storage/mvcc';
 import type { Wal } from '../storage/wal';
 import type { WatchHub } from '../storage/mvcc/watch';
 import type { ReconfigView } from './reconfig-check';
@@ -289,7 +289,7 @@ export class Member {
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
     if (!sendEarly) this.sendMessages(ready.messages);
     if (ready.committedEntries.length > 0) failpoint('afterFsyncBeforeApply');
-    this.applyCommitted(ready.committedEntries);
+    await this.applyCommittedRecovering(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
     this.removal.stopIfRemoved();
   }
@@ -325,6 +325,23 @@ export class Member {
     }
   }
 
+  /**
+   * applyCommitted, surviving one refused LMDB commit (lmdb-js' free-list bug, see
+   * isRefusedCommit): the store is reopened, which rebuilds LMDB's in-memory state from the
+   * files, and the batch applied once more. A second refusal, or a batch that cannot be
+   * applied twice, stops the member as any other apply failure does.
+   */
+  private async applyCommittedRecovering(entries: readonly Entry[]): Promise<void> {
+    try {
+      this.applyCommitted(entries);
+    } catch (err) {
+      if (!(err instanceof RefusedCommit)) throw err;
+      this.logger.warn({ err: err.cause, entries: entries.length }, 'LMDB refused a commit; reopening the store and applying the batch again');
+      await this.store.reopen();
+      this.applyCommitted(entries);
+    }
+  }
+
   private applyCommitted(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
     const requests: CommittedRequest[] = [];
@@ -341,11 +358,19 @@ export class Member {
     const membersChanged = requests.length < entries.length;
     const members = this.membership.list();
     const commitStarted = performance.now();
-    const batch = this.applier.applyBatch(
-      requests,
-      last,
-      membersChanged ? (writer) => writer.putMeta(MEMBERS_META, encodeMembers(members)) : undefined,
-    );
+    let batch: ReturnType<Applier['applyBatch']>;
+    try {
+      batch = this.applier.applyBatch(
+        requests,
+        last,
+        membersChanged ? (writer) => writer.putMeta(MEMBERS_META, encodeMembers(members)) : undefined,
+      );
+    } catch (err) {
+      // Nothing of the batch was kept; without conf changes (applied to Raft above) and with
+      // only store writes in it, applying it again after a reopen gives the same answers.
+      if (isRefusedCommit(err) && !membersChanged && Applier.isRetrySafe(requests)) throw new RefusedCommit(err);
+      throw err;
+    }
     // One LMDB write transaction (apply + commit; its fsync runs later, off the loop).
     this.metrics.backendCommit((performance.now() - commitStarted) / 1000);
     this.appliedIndex = last;
@@ -553,5 +578,13 @@ export class Member {
     this.reads.failAll(Errors.serverStopped);
     for (const peer of this.snapshots.sendingTo()) this.reportSnapshot(peer, false);
     await this.wal.close();
+  }
+}
+
+/** An apply batch whose commit LMDB refused and that may be applied again (see applyCommittedRecovering). */
+class RefusedCommit extends Error {
+  constructor(override readonly cause: unknown) {
+    super('LMDB refused the commit of a batch that may be applied again');
+    this.name = 'RefusedCommit';
   }
 }

@@ -1,4 +1,4 @@
-export { MvccStore, temporaryStoreDirectory, type MvccStoreOptions } from './mvcc-store';
+export { isRefusedCommit, MvccStore, temporaryStoreDirectory, type MvccStoreOptions } from './mvcc-store';
 export type { StoreWriter } from './store-writer';
 export type { LeaseRecord } from './lease-record';
 export type { HashKvResult } from './hash-kv';

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TransactionFlags } from 'lmdb';
 import type { Logger } from '../../log';
+import { failpoint, FailpointError } from '../../failpoints';
 import { eventsBetween } from './history-events';
 import { hashKv, type HashKvResult } from './hash-kv';
 import { KvView } from './kv-view';
@@ -32,6 +33,20 @@ export interface MvccStoreOptions {
 const FRESH_REVISION = 1n;
 /** Abortable, committed before returning, never fsync'd on the event loop (see flushed()). */
 const BATCH_TRANSACTION_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
+
+/** LMDB's MDB_BAD_TXN. */
+const MDB_BAD_TXN = -30782;
+
+/**
+ * Whether `err` is a commit LMDB refused in its free-list code, after which the transaction
+ * is aborted and nothing of it is kept: lmdb-js 3.5.6 under sustained writes (upstream's open
+ * free-list bugs) reports "MDB_BAD_TXN … reserved freelist had a data entry with zero-size".
+ * The `storeCommit` failpoint's error stands in for it in tests.
+ */
+export function isRefusedCommit(err: unknown): boolean {
+  if (err instanceof FailpointError) return err.failpoint === 'storeCommit';
+  return err instanceof Error && (err as { code?: unknown }).code === MDB_BAD_TXN && err.message.includes('freelist');
+}
 
 /**
  * The revisioned KV state machine on LMDB (etcd's mvcc store). Reads are synchronous and see
@@ -148,6 +163,7 @@ export class MvccStore implements HistorySource {
       const result = this.dbs.root.transactionSync(() => {
         const value = apply(writer);
         next = writer.finishBatch();
+        failpoint('storeCommit');
         return value;
       }, BATCH_TRANSACTION_FLAGS);
       if (next === undefined) throw new Error('write transaction ended without finishing its batch');
@@ -156,6 +172,22 @@ export class MvccStore implements HistorySource {
     } finally {
       this.writing = false;
     }
+  }
+
+  /**
+   * Closes and reopens the environment on the same files, dropping every bit of LMDB's
+   * in-memory state (its free-page bookkeeping above all) and keeping what was committed.
+   * No read or write may run until it resolves.
+   */
+  async reopen(): Promise<void> {
+    this.assertReadable();
+    this.closed = true;
+    await this.dbs.root.close();
+    this.dbs = openDatabases(this.directory, this.mapSizeBytes);
+    this.view = new KvView(this.dbs);
+    this.counters = readCounters(this.dbs);
+    this.closed = false;
+    this.logger.info({ revision: this.counters.currentRevision.toString() }, 'mvcc store reopened');
   }
 
   /** Every live key that carries a lease, for rebuilding the lessor's lease→keys map at start. */
