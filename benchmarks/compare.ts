@@ -114,6 +114,8 @@ async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs
       }
     }
   } finally {
+    // A refused LMDB commit the member recovered from (lmdb-js free-list bug) is worth knowing.
+    for (const { name, line } of cluster.outputLines('LMDB refused a commit')) say(`${kind} member ${name}: ${line.slice(0, 400)}`);
     await cluster.stop();
   }
   if (args.scale) {

@@ -132,6 +132,16 @@ export class BenchCluster {
     return this.members.filter((member) => member.exited && !this.killed.has(member.name)).map(({ name, outputTail }) => ({ name, outputTail }));
   }
 
+  /** Lines of every member's kept output that contain `text` (e.g. a warning worth reporting). */
+  outputLines(text: string): Array<{ name: string; line: string }> {
+    return this.members.flatMap((member) =>
+      member.outputTail
+        .split('\n')
+        .filter((line) => line.includes(text))
+        .map((line) => ({ name: member.name, line })),
+    );
+  }
+
   /** SIGKILL member `index` and wait for its exit. */
   async kill(index: number): Promise<void> {
     const member = this.members[index];
