@@ -1,9 +1,9 @@
 // Who calls a function in a V8 .cpuprofile: self time of nodes named NAME, grouped by their
 // caller chain (up to DEPTH frames).   node scripts/profile-callers.mjs <file> <NAME> [DEPTH]
-import * as fs from 'node:fs';
+import { loadProfile } from './profile-load.mjs';
 const [file, name, depthArg] = process.argv.slice(2);
 const depth = Number(depthArg ?? 4);
-const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
+const profile = loadProfile(file);
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -1,18 +1,9 @@
 // Inclusive time per function (counted once per sample) in a V8 .cpuprofile, top N, excluding
 // (idle)/(program)/(garbage collector) roots.  node scripts/profile-inclusive.mjs <file> [N] [filter]
-import * as fs from 'node:fs';
+import { loadProfile } from './profile-load.mjs';
 const [file, topArg, filter] = process.argv.slice(2);
 const top = Number(topArg ?? 40);
-const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
-// SKIP_MS=<ms>: leave out the first samples (start-up) so only the benchmark window counts.
-{
-  const skipUs = Number(process.env.SKIP_MS ?? 0) * 1000;
-  let at = 0;
-  let first = 0;
-  while (first < profile.samples.length && at < skipUs) at += profile.timeDeltas[first++] ?? 0;
-  profile.samples = profile.samples.slice(first);
-  profile.timeDeltas = profile.timeDeltas.slice(first);
-}
+const profile = loadProfile(file);
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));

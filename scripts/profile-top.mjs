@@ -1,18 +1,9 @@
 // Summarises a V8 .cpuprofile: self time per function (top N) and per file.
 //   node scripts/profile-top.mjs <file.cpuprofile> [N]
-import * as fs from 'node:fs';
+import { loadProfile } from './profile-load.mjs';
 const [file, topArg] = process.argv.slice(2);
 const top = Number(topArg ?? 30);
-const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
-// SKIP_MS=<ms>: leave out the first samples (start-up) so only the benchmark window counts.
-{
-  const skipUs = Number(process.env.SKIP_MS ?? 0) * 1000;
-  let at = 0;
-  let first = 0;
-  while (first < profile.samples.length && at < skipUs) at += profile.timeDeltas[first++] ?? 0;
-  profile.samples = profile.samples.slice(first);
-  profile.timeDeltas = profile.timeDeltas.slice(first);
-}
+const profile = loadProfile(file);
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
 const dt = profile.timeDeltas;

@@ -280,7 +280,7 @@ export class Member {
     if (sendEarly) this.sendMessages(ready.messages);
     if (ready.hardState !== undefined || ready.entries.length > 0) {
       const saveStarted = performance.now();
-      await this.wal.save(ready.hardState, ready.entries, this.mustSync(ready));
+      await this.wal.save(ready.hardState, ready.entries, ready.mustSync);
       // One group commit: the write plus its fdatasync.
       this.metrics.walFsync((performance.now() - saveStarted) / 1000);
     }
@@ -294,19 +294,7 @@ export class Member {
     this.removal.stopIfRemoved();
   }
 
-  /**
-   * etcd's raft.MustSync: entries, a new term or a vote must be durable before anything that
-   * depends on them is sent; a Ready that only moves the commit index needs no fdatasync
-   * (after a crash the index is learnt again from the leader). Side by side
-   * (scripts/ab-clusters.sh), this took 11 % off a lone client's put latency.
-   */
-  private mustSync(ready: Ready): boolean {
-    if (ready.entries.length > 0) return true;
-    const next = ready.hardState;
-    if (next === undefined) return false;
-    const saved = this.raftStorage.initialState().hardState;
-    return next.term !== saved.term || next.vote !== saved.vote;
-  }
+
 
   private onSoftState(lead: bigint): void {
     const wasLeader = this.isLeader();

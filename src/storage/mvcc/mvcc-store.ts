@@ -106,13 +106,7 @@ export class MvccStore implements HistorySource {
   async restoreFrom(file: string): Promise<void> {
     this.assertReadable();
     await this.flushed();
-    this.closed = true;
-    await this.dbs.root.close();
-    installDatabaseCopy(file, this.directory);
-    this.dbs = openDatabases(this.directory, this.mapSizeBytes);
-    this.view = new KvView(this.dbs);
-    this.counters = readCounters(this.dbs);
-    this.closed = false;
+    await this.reopenWith(() => installDatabaseCopy(file, this.directory));
     await this.flushed();
     this.logger.info(
       { revision: this.counters.currentRevision.toString(), consistentIndex: this.counters.consistentIndex.toString() },
@@ -181,13 +175,19 @@ export class MvccStore implements HistorySource {
    */
   async reopen(): Promise<void> {
     this.assertReadable();
+    await this.reopenWith(() => undefined);
+    this.logger.info({ revision: this.counters.currentRevision.toString() }, 'mvcc store reopened');
+  }
+
+  /** Closes the environment, runs `whileClosed` on its files, and opens it again in place. */
+  private async reopenWith(whileClosed: () => void): Promise<void> {
     this.closed = true;
     await this.dbs.root.close();
+    whileClosed();
     this.dbs = openDatabases(this.directory, this.mapSizeBytes);
     this.view = new KvView(this.dbs);
     this.counters = readCounters(this.dbs);
     this.closed = false;
-    this.logger.info({ revision: this.counters.currentRevision.toString() }, 'mvcc store reopened');
   }
 
   /** Every live key that carries a lease, for rebuilding the lessor's lease→keys map at start. */
