@@ -59,11 +59,25 @@ export function identityResolverOf(ctx: RequestContext): (() => AuthIdentity | n
  * `identity` is what the auth hook resolved for this call (see bindIdentity).
  */
 export function requestContextFor(call: CallSurface): { ctx: RequestContext; finish: () => void } {
-  const controller = new AbortController();
-  const onCancel = (): void => controller.abort();
-  if (call.cancelled) controller.abort();
-  else call.once('cancelled', onCancel);
-  const ctx: RequestContext = { signal: controller.signal, requireLeader: requiresLeader(call.metadata) };
+  // The AbortController (and the 'cancelled' listener) is made on the first read of
+  // `signal`: most calls (serializable reads, puts answered at once) never look at it, and
+  // a controller plus a listener added and removed was a visible share of a read's CPU.
+  let controller: AbortController | undefined;
+  let finished = false;
+  const onCancel = (): void => controller?.abort();
+  const ctx: RequestContext = {
+    get signal(): AbortSignal {
+      if (controller === undefined) {
+        controller = new AbortController();
+        // After finish() the signal never aborts, as before (see above).
+        if (finished) return controller.signal;
+        if (call.cancelled) controller.abort();
+        else call.once('cancelled', onCancel);
+      }
+      return controller.signal;
+    },
+    requireLeader: requiresLeader(call.metadata),
+  };
   const bound = resolvedIdentities.get(call);
   if (bound !== undefined) {
     ctx.identity = bound.identity;
@@ -72,7 +86,8 @@ export function requestContextFor(call: CallSurface): { ctx: RequestContext; fin
   return {
     ctx,
     finish: () => {
-      call.off('cancelled', onCancel);
+      finished = true;
+      if (controller !== undefined) call.off('cancelled', onCancel);
     },
   };
 }

@@ -309,6 +309,22 @@ export class Raft {
     this.logger.info({ id: this.id, term: this.term }, 'raft: became leader');
   }
 
+  /**
+   * The transport knows `lead`'s process is gone (nothing listens on its peer port any
+   * more): a follower stops waiting out a full election timeout for it. Its election timer
+   * is put at the plain timeout, so it campaigns within the randomized remainder (as if the
+   * leader had been silent for a whole timeout) and, no longer in the leader's lease, grants
+   * votes to whichever survivor asks first. Safety never rests on timing: if the leader is
+   * in fact alive, its next heartbeat resets the timer, and pre-vote keeps a campaign from
+   * deposing it. Returns whether the timer moved.
+   */
+  leaderDown(lead: NodeId): boolean {
+    if (this.state !== 'follower' || lead === NONE || this.lead !== lead) return false;
+    if (this.electionElapsed >= this.electionTimeout) return false;
+    this.electionElapsed = this.electionTimeout;
+    return true;
+  }
+
   // ---- ticks ---------------------------------------------------------------------------
 
   tick(): void {

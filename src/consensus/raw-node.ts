@@ -165,6 +165,11 @@ export class RawNode {
     this.raft.step(newMessage({ type: MessageType.Unreachable, from: id }));
   }
 
+  /** `id`'s process is known to be gone (connection refused): see Raft.leaderDown. */
+  reportLeaderDown(id: NodeId): boolean {
+    return this.raft.leaderDown(id);
+  }
+
   /** The snapshot sent to `id` was delivered (ok) or failed. */
   reportSnapshot(id: NodeId, ok: boolean): void {
     this.raft.step(newMessage({ type: MessageType.SnapStatus, from: id, reject: !ok }));

@@ -137,6 +137,14 @@ export class Lessor {
     return due.slice(0, limit).map((l) => l.id);
   }
 
+  /** The earliest deadline still ahead of `nowMs` (Infinity if none, or not the leader). */
+  nextExpiryAfter(nowMs: number): number {
+    if (!this.primary) return Infinity;
+    let next = Infinity;
+    for (const lease of this.leases.values()) if (lease.expiryMs > nowMs && lease.expiryMs < next) next = lease.expiryMs;
+    return next;
+  }
+
   /** Forgets every lease (the state machine was replaced by a snapshot; reload follows). */
   clear(): void {
     this.leases.clear();

@@ -426,6 +426,17 @@ export class Member {
     this.raft.reportUnreachable(peer);
   }
 
+  /**
+   * Nothing listens on `peer`'s peer port. If it is our leader, its process is gone: Raft
+   * need not wait out a full election timeout of silence to replace it (Raft.leaderDown),
+   * which is most of a failover after a crash.
+   */
+  reportPeerRefused(peer: bigint): void {
+    if (this.stopped || peer !== this.leaderId || this.isLeader()) return;
+    if (!this.raft.reportLeaderDown(peer)) return;
+    this.logger.info({ leader: peer.toString(16) }, "the leader's peer port refuses connections; not waiting out the election timeout");
+  }
+
   /** A Raft message from a peer. */
   receive(message: Message): void {
     if (this.stopped) return;

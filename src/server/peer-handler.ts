@@ -21,6 +21,10 @@ export class MemberPeerHandler implements PeerHandler, PeerRemovalHooks {
     this.member.reportUnreachable(peer);
   }
 
+  onPeerRefused(peer: NodeId): void {
+    this.member.reportPeerRefused(peer);
+  }
+
   onSnapshotStatus(peer: NodeId, ok: boolean): void {
     this.member.reportSnapshot(peer, ok);
   }

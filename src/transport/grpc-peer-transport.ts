@@ -133,6 +133,7 @@ export class GrpcPeerTransport implements PeerTransport {
           ...(this.tls === undefined ? {} : { tls: this.tls }),
         },
         () => this.onRemovedFromCluster(id),
+        (peer) => !this.closed && this.handler.onPeerRefused?.(peer),
       );
       this.streams.set(id, stream);
       this.logger.info({ peer: id.toString(16), urls }, 'peer added');

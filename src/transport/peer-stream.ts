@@ -1,4 +1,4 @@
-import { Client, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
+import { Client, status as GrpcStatus, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { Message, NodeId } from '../consensus';
 import type { Logger } from '../log';
 import { encodeRaftEnvelope } from './codec/raft-message-codec';
@@ -23,6 +23,15 @@ const MAX_BATCH_MESSAGES = 512;
 const MAX_BATCH_BYTES = 1024 * 1024;
 
 type StreamState = 'connecting' | 'connected' | 'backoff' | 'closed';
+
+/**
+ * A dial the peer's host answered with a reset: no process listens on that port (grpc-js
+ * reports it as UNAVAILABLE "... connect ECONNREFUSED ..."). A timeout or a dropped stream
+ * is not this: those happen to live members too.
+ */
+function isConnectionRefused(status: StatusObject): boolean {
+  return status.code === GrpcStatus.UNAVAILABLE && status.details.includes('ECONNREFUSED');
+}
 
 /** A cheap upper-ish bound of a message's encoded size, for batching only. */
 function estimatedBytes(message: Message): number {
@@ -65,6 +74,8 @@ export class PeerStream {
     private readonly options: PeerStreamOptions,
     /** The peer refused this member as removed from the cluster. */
     private readonly onRemoved: () => void = () => undefined,
+    /** Nothing listens at the peer's address (connection refused): its process is gone. */
+    private readonly onRefused: (peer: NodeId) => void = () => undefined,
   ) {
     if (urls.length === 0) throw new Error(`peer ${peer.toString(16)} has no URLs`);
     for (const url of urls) peerAddressOf(url);
@@ -157,7 +168,9 @@ export class PeerStream {
     call.on('error', () => undefined); // the 'status' event that follows carries the reason
     call.on('status', (status: StatusObject) => {
       if (call === this.call && status.details === MEMBER_REMOVED_DETAILS) this.onRemoved();
+      const refused = call === this.call && isConnectionRefused(status);
       this.fail(call, `stream ended: ${status.details || status.code}`);
+      if (refused) this.onRefused(this.peer);
     });
     this.dialTimer = setTimeout(() => this.fail(call, `not accepted within ${this.options.dialTimeoutMs} ms`), this.options.dialTimeoutMs);
     this.flush();

@@ -16,6 +16,11 @@ export interface PeerHandler {
   onSnapshot(message: Message, file: string): Promise<void>;
   /** The transport could not deliver to a peer (stream down): Raft should probe it. */
   onUnreachable(peer: NodeId): void;
+  /**
+   * Nothing listens at the peer's address any more (connection refused): its process is
+   * gone, not merely slow or cut off. Optional: only a hint for how long to wait for it.
+   */
+  onPeerRefused?(peer: NodeId): void;
   /** A snapshot send finished (ok) or failed: Raft's reportSnapshot. */
   onSnapshotStatus(peer: NodeId, ok: boolean): void;
   /** A follower forwards a lease keepalive to the leader: the granted TTL, 0 if unknown. */

@@ -156,6 +156,11 @@ describe(`cluster failover (${kind}, ${CLUSTER_SIZE} members)`, { skip: skipUnle
     const electionMs = Date.now() - killedAt;
     process.stderr.write(`# ${kind}: new leader ${newLeaderId.toString(16)} ${electionMs} ms after kill -9\n`);
     assert.ok(electionMs <= 3 * ELECTION_TIMEOUT_MS, `new leader after ${electionMs} ms (bound ${3 * ELECTION_TIMEOUT_MS} ms)`);
+    if (kind === 'latchkey') {
+      // The survivors' dials to the dead leader are refused: they stop waiting out the election timeout.
+      const told = survivors.filter((s) => s.output().includes("the leader's peer port refuses connections"));
+      assert.ok(told.length > 0, `no survivor noticed the leader's port refusing connections:\n${survivors.map(tail).join('\n')}`);
+    }
 
     // Writes go on through both survivors (a survivor may need a moment to learn the leader).
     for (let i = 0; i < 30; i++) {

@@ -33,6 +33,21 @@ describe('lessor', () => {
     assert.deepEqual(lessor.expired(100_000 + 6_000, 10), [7n]);
   });
 
+  test('the next deadline ahead is what the leader sets its next expiry check for', () => {
+    const lessor = new Lessor(2n);
+    lessor.grant(7n, 10n, 0);
+    lessor.grant(8n, 4n, 0);
+    assert.equal(lessor.nextExpiryAfter(0), Infinity, 'a follower has no deadlines');
+    lessor.promote(0, 1_000);
+    assert.equal(lessor.nextExpiryAfter(0), 5_000);
+    assert.equal(lessor.nextExpiryAfter(5_000), 11_000, 'a deadline already passed (being revoked) is not ahead');
+    lessor.renew(8n, 3_000);
+    assert.equal(lessor.nextExpiryAfter(3_000), 7_000, 'a renewal moves the deadline later');
+    lessor.revoke(8n);
+    lessor.revoke(7n);
+    assert.equal(lessor.nextExpiryAfter(3_000), Infinity);
+  });
+
   test('renewing resets the deadline and reports a checkpoint that must be cleared', () => {
     const lessor = new Lessor(2n);
     lessor.grant(7n, 10n, 0);
