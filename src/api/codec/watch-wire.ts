@@ -3,6 +3,7 @@ import type { WatchCreateRequest, WatchFilterValue, WatchResponse } from '../../
 import type { ResponseHeader } from '../member-port';
 import { eventToWire, headerToWire } from './kv-responses';
 import { messageType } from './proto-root';
+import { encodeWatchResponseHead } from './watch-response-head';
 import { hasField, int64ToWire, wireBool, wireBytes, wireEnum, wireInt64, type Wire, type WireOut } from './wire-scalars';
 
 export type WatchRequestModel =
@@ -86,10 +87,6 @@ function eventRecord(e: Event): Buffer {
   return record;
 }
 
-function encodeFields(fields: WireOut): Buffer {
-  return asBuffer(messageType('etcdserverpb.WatchResponse').encode(fields).finish());
-}
-
 /**
  * Encodes a watch response, ready to write. etcd's sendFragments: for a watcher that asked
  * for fragments, a response of at least `thresholdBytes` with two or more events goes out
@@ -97,14 +94,13 @@ function encodeFields(fields: WireOut): Buffer {
  * except the last has fragment=true.
  */
 export function encodeWatchResponse(header: ResponseHeader, r: WatchResponse, thresholdBytes: number): Buffer[] {
-  const fields = watchResponseFields(header, r);
   const records = r.events.map(eventRecord);
-  const plain = encodeFields(fields);
+  const plain = encodeWatchResponseHead(header, r, false);
   let total = plain.length;
   for (const record of records) total += record.length;
   if (!r.fragment || records.length < 2 || total < thresholdBytes) return [Buffer.concat([plain, ...records], total)];
 
-  const fragmentFields = encodeFields({ ...fields, fragment: true });
+  const fragmentFields = encodeWatchResponseHead(header, r, true);
   const parts: Buffer[] = [];
   let index = 0;
   while (index < records.length) {
