@@ -93,7 +93,27 @@ function handleReadIndex(r: Raft, m: Message): void {
   else sendReadIndexHeartbeat(r, m);
 }
 
+/**
+ * Whether a voter's own MsgReadIndex, with ours, already makes a quorum (3 voters: always).
+ * The request left that voter after its client's read began and carries our term, so at
+ * that moment it had voted in no newer term; we are still leader of that term now. A newer
+ * leader elected before the read began would have needed a majority that includes one of
+ * us two, so none existed, and our commit index (we have committed in our term) covers
+ * every write acknowledged before the read. The heartbeat round would prove nothing more.
+ * The proof holds for this request alone (its requester's moment may precede the start of
+ * reads queued earlier), so it is answered on its own and the queue is left as it is.
+ */
+function requesterCompletesQuorum(r: Raft, m: Message): boolean {
+  if (m.from === NONE || m.from === r.id || !r.tracker.voters.has(m.from)) return false;
+  const acks = new Map([[r.id, true], [m.from, true]]);
+  return majorityVoteResult(r.tracker.voters, acks) === 'won';
+}
+
 function sendReadIndexHeartbeat(r: Raft, m: Message): void {
+  if (requesterCompletesQuorum(r, m)) {
+    respondToReadIndex(r, m, r.raftLog.committed);
+    return;
+  }
   if (!r.readOnly.addRequest(r.raftLog.committed, m)) return; // too many pending: dropped
   r.readOnly.recvAck(r.id, m.context);
   r.bcastHeartbeat(m.context);

@@ -34,6 +34,53 @@ describe('ReadIndex', () => {
     assert.deepEqual(net.get(3n).readStates, [{ index: net.get(1n).node.status().commit, context: 'from-3' }]);
   });
 
+  test('with 3 voters a follower’s request is itself the second ack: answered with no heartbeat round', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.propose(1n, 'a');
+    net.stabilize();
+    net.get(3n).node.readIndex(bytes('from-3'));
+    const sent: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      net.collect();
+      if (net.queue.length === 0) break;
+      const batch = net.queue;
+      net.queue = [];
+      for (const m of batch) {
+        sent.push(`${m.from}->${m.to} ${m.type}${m.context.length > 0 ? ' ctx' : ''}`);
+        net.deliver(m);
+      }
+    }
+    assert.deepEqual(sent, [`3->1 ${MessageType.ReadIndex} ctx`, `1->3 ${MessageType.ReadIndexResp} ctx`]);
+    assert.deepEqual(net.get(3n).readStates, [{ index: net.get(1n).node.status().commit, context: 'from-3' }]);
+  });
+
+  test('with 3 voters a leader that still hears the requesting follower answers it, even cut off from the third', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.propose(1n, 'a');
+    net.stabilize();
+    net.cutLink(1n, 2n);
+    net.cutLink(2n, 1n);
+    net.get(3n).node.readIndex(bytes('via-3'));
+    net.stabilize();
+    assert.deepEqual(net.get(3n).readStates.map((r) => r.context), ['via-3'], '{1, 3} is a majority: no newer leader can exist');
+  });
+
+  test('with 5 voters a follower’s request still waits for a heartbeat round', () => {
+    const net = new Network([1n, 2n, 3n, 4n, 5n]);
+    net.campaign(1n);
+    net.propose(1n, 'a');
+    net.stabilize();
+    net.ignore(MessageType.HeartbeatResp);
+    net.get(3n).node.readIndex(bytes('from-3'));
+    net.stabilize();
+    assert.equal(net.get(3n).readStates.length, 0, 'leader plus requester is 2 of 5');
+    net.heal();
+    net.tickAll(1);
+    assert.deepEqual(net.get(3n).readStates.map((r) => r.context), ['from-3']);
+  });
+
   test('several pending reads are all answered by one acknowledged round', () => {
     const net = new Network([1n, 2n, 3n]);
     net.campaign(1n);
