@@ -34,7 +34,7 @@ type AuthRun = (w: Wire, ctx: RequestContext) => Promise<WireOut>;
  * (ctx.identity set), resolves it from the `token` metadata with the gate, so management
  * calls are judged correctly either way. Authenticate resolves nothing (etcdctl sends no token).
  */
-function authUnary(method: string, logger: Logger, auth: AuthPort, gate: AuthGate, resolve: boolean, run: AuthRun): handleUnaryCall<DecodedRequest, WireOut> {
+function authUnary(method: string, logger: Logger, auth: AuthPort, gate: AuthGate, resolve: boolean, run: AuthRun): handleUnaryCall<DecodedRequest, WireOut | Buffer> {
   return (call, callback) => {
     const token = tokenOf(call.metadata);
     const handler = unaryHandler(`Auth/${method}`, logger, async (w, ctx) => {
@@ -80,7 +80,7 @@ function listResponse(field: string, header: WireOut, names: string[]): WireOut 
 }
 
 function handlers(auth: AuthPort, gate: AuthGate, logger: Logger): UntypedServiceImplementation {
-  const unary = (method: string, run: AuthRun): handleUnaryCall<DecodedRequest, WireOut> => authUnary(method, logger, auth, gate, true, run);
+  const unary = (method: string, run: AuthRun): handleUnaryCall<DecodedRequest, WireOut | Buffer> => authUnary(method, logger, auth, gate, true, run);
   return {
     AuthEnable: unary('AuthEnable', async (_w, ctx) => headerOnlyResponseToWire((await auth.authEnable(ctx)).header)),
     AuthDisable: unary('AuthDisable', async (_w, ctx) => headerOnlyResponseToWire((await auth.authDisable(ctx)).header)),

@@ -11,12 +11,12 @@ import {
   deleteRangeResponseToWire,
   headerOnlyResponseToWire,
   putResponseToWire,
-  rangeResponseToWire,
   txnResponseToWire,
 } from './codec/kv-responses';
 import type { MemberPort } from './member-port';
 import { unaryHandler } from './unary-handler';
 import { wireBytesOf } from './method-codec';
+import { encodeRangeResponse } from './codec/range-response-encoder';
 import { validateDeleteRange, validateProposalSize, validatePut, validateRange, validateTxn } from './validate-kv';
 
 /** etcdserverpb.KV: decode, validate (nothing reaches the member on error), call, encode. */
@@ -26,7 +26,7 @@ export function kvService(member: MemberPort, logger: Logger): UntypedServiceImp
       const req = rangeRequestFromWire(w);
       validateRange(req);
       const answer = await member.kv.range(req, ctx);
-      return rangeResponseToWire(answer.header, answer.result);
+      return encodeRangeResponse(answer.header, answer.result);
     }),
     Put: unaryHandler('KV/Put', logger, async (w, ctx) => {
       const req = putRequestFromWire(w);

@@ -9,11 +9,14 @@ import type { MemberPort, RequestContext } from './member-port';
 import { DecodeFailure, type DecodedRequest } from './method-codec';
 import { bindIdentity, requestContextFor, type CallSurface } from './request-context';
 
-/** Decode, validate and call the member for one unary request; throw EtcdError to fail it. */
-export type UnaryRun = (request: Wire, ctx: RequestContext) => Promise<WireOut>;
+/**
+ * Decode, validate and call the member for one unary request; throw EtcdError to fail it.
+ * The answer is the response's wire fields, or its bytes when already encoded by hand.
+ */
+export type UnaryRun = (request: Wire, ctx: RequestContext) => Promise<WireOut | Buffer>;
 
 /** A grpc-js unary handler around `run`; every failure goes through errorToServiceError. */
-export function unaryHandler(method: string, logger: Logger, run: UnaryRun): handleUnaryCall<DecodedRequest, WireOut> {
+export function unaryHandler(method: string, logger: Logger, run: UnaryRun): handleUnaryCall<DecodedRequest, WireOut | Buffer> {
   return (call, callback) => {
     const request = call.request;
     if (request instanceof DecodeFailure) {
@@ -21,7 +24,7 @@ export function unaryHandler(method: string, logger: Logger, run: UnaryRun): han
       return;
     }
     const { ctx, finish } = requestContextFor(call);
-    let pending: Promise<WireOut>;
+    let pending: Promise<WireOut | Buffer>;
     try {
       pending = run(request, ctx);
     } catch (err) {
@@ -103,7 +106,7 @@ function authorizeCall(
 }
 
 /** `handler` behind `method`'s auth policy: a refused call is answered with etcd's error. */
-export function authorizedUnary(method: string, hook: AuthHook, handler: handleUnaryCall<DecodedRequest, WireOut>): handleUnaryCall<DecodedRequest, WireOut> {
+export function authorizedUnary(method: string, hook: AuthHook, handler: handleUnaryCall<DecodedRequest, WireOut | Buffer>): handleUnaryCall<DecodedRequest, WireOut | Buffer> {
   return (call, callback) => {
     authorizeCall(
       hook,
@@ -150,7 +153,7 @@ export function authorizedService(
     const policyName = `${prefix}/${name}`;
     guarded[name] = method.responseStream
       ? authorizedServerStream(policyName, hook, handler as handleServerStreamingCall<DecodedRequest, WireOut>)
-      : authorizedUnary(policyName, hook, handler as handleUnaryCall<DecodedRequest, WireOut>);
+      : authorizedUnary(policyName, hook, handler as handleUnaryCall<DecodedRequest, WireOut | Buffer>);
   }
   return guarded;
 }
