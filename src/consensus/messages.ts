@@ -56,6 +56,12 @@ export interface Message {
   rejectHint: bigint;
   /** Heartbeat / ReadIndex / ReadIndexResp: the read request context; Vote: campaign kind. */
   context: Uint8Array;
+  /**
+   * App: no entries, to a follower whose match already covers `index`, so it only moves the
+   * follower's commit index and, when accepted, needs no MsgAppResp (which would tell the
+   * leader nothing it does not know). Absent on every other message.
+   */
+  commitOnly?: boolean;
 }
 
 const EMPTY_BYTES = new Uint8Array(0);

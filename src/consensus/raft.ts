@@ -132,6 +132,9 @@ export class Raft {
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
     const m = newMessage({ type: MessageType.App, to, index: pr.next - 1n, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    // A commit broadcast to a follower known to hold everything: its answer would carry no
+    // news (match cannot move), so it is not asked for. Heartbeats still prove it alive.
+    if (entries.length === 0 && pr.state === 'replicate' && pr.match >= pr.next - 1n) m.commitOnly = true;
     if (entries.length > 0) {
       const last = entries[entries.length - 1].index;
       if (pr.state === 'replicate') {

@@ -89,6 +89,8 @@ function handleAppendEntries(r: Raft, m: Message): void {
   }
   const lastNew = r.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
   if (lastNew !== undefined) {
+    // A commit-only append that matched told us the commit index; the leader wants no answer.
+    if (m.commitOnly === true && m.entries.length === 0) return;
     r.send(newMessage({ type: MessageType.AppResp, to: m.from, index: lastNew }));
     return;
   }

@@ -18,6 +18,44 @@ describe('log replication', () => {
     for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['from-follower']);
   });
 
+  test('the commit broadcast to caught-up followers is commit-only and not answered; followers still apply', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.stabilize();
+    net.get(1n).node.propose(bytes('x'));
+    const sent: Array<{ from: bigint; to: bigint; type: number; entries: number; commitOnly: boolean }> = [];
+    for (let round = 0; round < 20; round++) {
+      net.collect();
+      if (net.queue.length === 0) break;
+      const batch = net.queue;
+      net.queue = [];
+      for (const m of batch) {
+        sent.push({ from: m.from, to: m.to, type: m.type, entries: m.entries.length, commitOnly: m.commitOnly === true });
+        net.deliver(m);
+      }
+    }
+    const trace = JSON.stringify(sent, (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
+    // Node 2's ack arrives first and commits: the broadcast to 2 is commit-only; 3's ack is
+    // still on its way then, so 3's copy is an ordinary (answered) append.
+    const commitOnly = sent.filter((m) => m.commitOnly);
+    assert.deepEqual(commitOnly.map((m) => [m.to, m.type, m.entries]), [[2n, MessageType.App, 0]], trace);
+    const asked = sent.filter((m) => m.type === MessageType.App && !m.commitOnly);
+    const answers = sent.filter((m) => m.type === MessageType.AppResp);
+    assert.equal(answers.length, asked.length, `every append but the commit-only one is answered: ${trace}`);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['x'], `node ${id} applied the entry`);
+  });
+
+  test('an append to a follower the leader has not seen catch up is not commit-only, so it is answered', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.isolate(3n);
+    net.propose(1n, 'while-3-was-away');
+    net.heal();
+    net.tickAll(3);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['while-3-was-away']);
+    assert.equal(net.get(1n).node.status().progress?.get(3n)?.match, net.get(1n).node.status().commit);
+  });
+
   test('an entry commits only once a majority stores it', () => {
     const net = new Network([1n, 2n, 3n, 4n, 5n]);
     net.campaign(1n);

@@ -153,6 +153,15 @@ describe('Raft message codec', () => {
     assert.deepEqual(normalize(decodeRaftMessage(reencoded)), normalize(message));
   });
 
+  test('commit_only (field 13) round-trips, is what protobufjs reads, and is absent unless set', () => {
+    const message = newMessage({ type: MessageType.App, to: 2n, from: 1n, term: 3n, index: 9n, logTerm: 3n, commit: 9n, commitOnly: true });
+    roundTrip(message);
+    const Message = raftpbRoot().lookupType('latchkeyraftpb.Message');
+    assert.equal(Message.toObject(Message.decode(encodeRaftMessage(message))).commitOnly, true);
+    const plain = decodeRaftMessage(encodeRaftMessage({ ...message, commitOnly: false }));
+    assert.equal('commitOnly' in plain, false, 'a decoded message without the flag has no such property');
+  });
+
   test('unpacked repeated ids (older encoders) decode too', () => {
     // ConfState.voters = [1, 2] unpacked inside Snapshot.metadata inside Message.snapshot
     const confState = Buffer.from([0x08, 0x01, 0x08, 0x02]);

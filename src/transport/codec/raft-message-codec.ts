@@ -79,6 +79,7 @@ export function raftMessageSize(message: Message): number {
   if (message.snapshot !== undefined) size += delimitedSize(9, snapshotSize(message.snapshot));
   if (message.reject) size += tagSize(10) + 1;
   size += uint64FieldSize(11, message.rejectHint) + bytesFieldSize(12, message.context);
+  if (message.commitOnly === true) size += tagSize(13) + 1;
   return size;
 }
 
@@ -153,6 +154,10 @@ export function writeRaftMessage(writer: WireWriter, message: Message): void {
   }
   writeUint64Field(writer, 11, message.rejectHint, 'rejectHint');
   writeBytesField(writer, 12, message.context);
+  if (message.commitOnly === true) {
+    writer.tag(13, VARINT);
+    writer.varint32(1);
+  }
 }
 
 export function encodeRaftMessage(message: Message): Buffer {
@@ -261,6 +266,9 @@ export function readRaftMessage(reader: WireReader): Message {
     } else if (field === 10) {
       expectWireType(wireType, VARINT, 'reject');
       message.reject = reader.bool();
+    } else if (field === 13) {
+      expectWireType(wireType, VARINT, 'commit_only');
+      if (reader.bool()) message.commitOnly = true;
     } else return readUint64Field(reader, message, field, wireType);
     return true;
   });
