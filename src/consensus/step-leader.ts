@@ -95,13 +95,16 @@ function handleReadIndex(r: Raft, m: Message): void {
 
 /**
  * Whether a voter's own MsgReadIndex, with ours, already makes a quorum (3 voters: always).
- * The request left that voter after its client's read began and carries our term, so at
- * that moment it had voted in no newer term; we are still leader of that term now. A newer
- * leader elected before the read began would have needed a majority that includes one of
- * us two, so none existed, and our commit index (we have committed in our term) covers
- * every write acknowledged before the read. The heartbeat round would prove nothing more.
- * The proof holds for this request alone (its requester's moment may precede the start of
- * reads queued earlier), so it is answered on its own and the queue is left as it is.
+ * The requester made it after its client's read began and sent it to us because it was
+ * following us as leader of some term T' (a follower's term moves on only with its leader
+ * forgotten), and our term now is at least T'; so at that moment it had voted in no term
+ * above ours, and we have not either. A leader of a newer term elected before the read
+ * began would have needed a majority that includes one of us two, so none existed; every
+ * write acknowledged before the read was committed in our term or before, and our commit
+ * index (we have committed in our term) covers them all. The heartbeat round would prove
+ * nothing more. The proof holds for this request alone (its requester's moment may precede
+ * the start of reads queued earlier), so it is answered on its own and the queue is left
+ * as it is.
  */
 function requesterCompletesQuorum(r: Raft, m: Message): boolean {
   if (m.from === NONE || m.from === r.id || !r.tracker.voters.has(m.from)) return false;
