@@ -135,6 +135,21 @@ describe('KV over the wire, read with etcd\'s own protos', () => {
     await new Promise((resolve) => setImmediate(resolve));
     await unary(run.clients.kv, 'Range', { key: Buffer.from('b') });
     assert.equal(signal.aborted, false);
+
+    // The same when the handler looked at its signal while the call was in flight (the
+    // signal is made on first use, so this is the path that listens for cancellation).
+    let release!: () => void;
+    run.member.hold = new Promise((resolve) => (release = resolve));
+    const seen = run.member.nextCall('range');
+    const answered = unary(run.clients.kv, 'Range', { key: Buffer.from('c') });
+    const inFlight = (await seen).ctx!.signal;
+    assert.equal(inFlight.aborted, false);
+    run.member.hold = undefined;
+    release();
+    await answered;
+    await new Promise((resolve) => setImmediate(resolve));
+    await unary(run.clients.kv, 'Range', { key: Buffer.from('d') });
+    assert.equal(inFlight.aborted, false);
   });
 
   test('a client deadline aborts the request context', async () => {

@@ -209,14 +209,18 @@ export class Network {
     this.checkSafety();
   }
 
-  /** Delivers messages and processes readies until quiet (bounded). */
-  stabilize(maxRounds = 1000): void {
+  /** Delivers messages and processes readies until quiet (bounded); returns what was delivered, in order. */
+  stabilize(maxRounds = 1000): Message[] {
+    const delivered: Message[] = [];
     for (let round = 0; round < maxRounds; round++) {
       this.collect();
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0) return delivered;
       const batch = this.queue;
       this.queue = [];
-      for (const m of batch) this.deliver(m);
+      for (const m of batch) {
+        delivered.push(m);
+        this.deliver(m);
+      }
     }
     throw new Error('network did not stabilize');
   }

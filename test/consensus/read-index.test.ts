@@ -40,17 +40,7 @@ describe('ReadIndex', () => {
     net.propose(1n, 'a');
     net.stabilize();
     net.get(3n).node.readIndex(bytes('from-3'));
-    const sent: string[] = [];
-    for (let round = 0; round < 10; round++) {
-      net.collect();
-      if (net.queue.length === 0) break;
-      const batch = net.queue;
-      net.queue = [];
-      for (const m of batch) {
-        sent.push(`${m.from}->${m.to} ${m.type}${m.context.length > 0 ? ' ctx' : ''}`);
-        net.deliver(m);
-      }
-    }
+    const sent = net.stabilize().map((m) => `${m.from}->${m.to} ${m.type}${m.context.length > 0 ? ' ctx' : ''}`);
     assert.deepEqual(sent, [`3->1 ${MessageType.ReadIndex} ctx`, `1->3 ${MessageType.ReadIndexResp} ctx`]);
     assert.deepEqual(net.get(3n).readStates, [{ index: net.get(1n).node.status().commit, context: 'from-3' }]);
   });

@@ -23,17 +23,7 @@ describe('log replication', () => {
     net.campaign(1n);
     net.stabilize();
     net.get(1n).node.propose(bytes('x'));
-    const sent: Array<{ from: bigint; to: bigint; type: number; entries: number; commitOnly: boolean }> = [];
-    for (let round = 0; round < 20; round++) {
-      net.collect();
-      if (net.queue.length === 0) break;
-      const batch = net.queue;
-      net.queue = [];
-      for (const m of batch) {
-        sent.push({ from: m.from, to: m.to, type: m.type, entries: m.entries.length, commitOnly: m.commitOnly === true });
-        net.deliver(m);
-      }
-    }
+    const sent = net.stabilize().map((m) => ({ from: m.from, to: m.to, type: m.type, entries: m.entries.length, commitOnly: m.commitOnly === true }));
     const trace = JSON.stringify(sent, (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
     // Node 2's ack arrives first and commits: the broadcast to 2 is commit-only; 3's ack is
     // still on its way then, so 3's copy is an ordinary (answered) append.

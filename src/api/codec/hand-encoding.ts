@@ -1,8 +1,8 @@
 import type { ResponseHeader } from '../member-port';
-import { WireType, WireWriter, delimitedSize, tagSize, uint64Size } from '../../transport/codec/wire-writer';
+import { WireType, WireWriter, delimitedSize, int64FieldSize } from '../../transport/codec/wire-writer';
 
 /**
- * Hand-encoding helpers for the hot responses (watch events, ranges): protobufjs builds an
+ * The response header shared by the hand-encoded hot responses (watch events, ranges): protobufjs builds an
  * op list per field and an object tree per message; these write one exactly-sized buffer.
  * Bytes are what protobufjs writes for the same fields (field order, zero values left out,
  * int64 as two's complement varints); tests hold the two side by side.
@@ -16,25 +16,12 @@ const MEMBER_ID = 2;
 const REVISION = 3;
 const RAFT_TERM = 4;
 
-/** int64 on the wire: negative values as their 64-bit two's complement. */
-export function asUint64(value: bigint): bigint {
-  return value < 0n ? BigInt.asUintN(64, value) : value;
-}
-
-export function varintFieldSize(field: number, value: bigint): number {
-  return value === 0n ? 0 : tagSize(field) + uint64Size(asUint64(value));
-}
-
-export function writeVarintField(writer: WireWriter, field: number, value: bigint): void {
-  if (value !== 0n) writer.tag(field, WireType.Varint).uint64(asUint64(value));
-}
-
 function headerPayloadSize(h: ResponseHeader): number {
   return (
-    varintFieldSize(CLUSTER_ID, h.clusterId) +
-    varintFieldSize(MEMBER_ID, h.memberId) +
-    varintFieldSize(REVISION, h.revision) +
-    varintFieldSize(RAFT_TERM, h.raftTerm)
+    int64FieldSize(CLUSTER_ID, h.clusterId) +
+    int64FieldSize(MEMBER_ID, h.memberId) +
+    int64FieldSize(REVISION, h.revision) +
+    int64FieldSize(RAFT_TERM, h.raftTerm)
   );
 }
 
@@ -58,10 +45,10 @@ export function headerRecord(h: ResponseHeader): Buffer {
   const payload = headerPayloadSize(h);
   const writer = new WireWriter(Buffer.allocUnsafe(delimitedSize(HEADER, payload)));
   writer.tag(HEADER, WireType.LengthDelimited).varint32(payload);
-  writeVarintField(writer, CLUSTER_ID, h.clusterId);
-  writeVarintField(writer, MEMBER_ID, h.memberId);
-  writeVarintField(writer, REVISION, h.revision);
-  writeVarintField(writer, RAFT_TERM, h.raftTerm);
+  writer.int64Field(CLUSTER_ID, h.clusterId);
+  writer.int64Field(MEMBER_ID, h.memberId);
+  writer.int64Field(REVISION, h.revision);
+  writer.int64Field(RAFT_TERM, h.raftTerm);
   cachedHeader = { clusterId: h.clusterId, memberId: h.memberId, revision: h.revision, raftTerm: h.raftTerm };
   cachedHeaderRecord = writer.finish();
   return cachedHeaderRecord;

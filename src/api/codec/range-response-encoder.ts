@@ -1,7 +1,7 @@
 import type { KeyValue, RangeResult } from '../../storage/mvcc/types';
 import type { ResponseHeader } from '../member-port';
-import { WireType, WireWriter, delimitedSize, tagSize } from '../../transport/codec/wire-writer';
-import { headerRecord, varintFieldSize, writeVarintField } from './hand-encoding';
+import { WireType, WireWriter, bytesFieldSize, delimitedSize, int64FieldSize, tagSize } from '../../transport/codec/wire-writer';
+import { headerRecord } from './hand-encoding';
 
 /**
  * etcdserverpb.RangeResponse encoded by hand (hand-encoding.ts says why): a Range is the
@@ -20,35 +20,31 @@ const KV_VERSION = 4;
 const KV_VALUE = 5;
 const KV_LEASE = 6;
 
-function bytesFieldSize(field: number, value: Buffer): number {
-  return value.length === 0 ? 0 : delimitedSize(field, value.length);
-}
-
 /** mvccpb.KeyValue's encoded size (zero values left out). */
-export function keyValueSize(kv: KeyValue): number {
+function keyValueSize(kv: KeyValue): number {
   return (
     bytesFieldSize(KV_KEY, kv.key) +
-    varintFieldSize(KV_CREATE_REVISION, kv.createRevision) +
-    varintFieldSize(KV_MOD_REVISION, kv.modRevision) +
-    varintFieldSize(KV_VERSION, kv.version) +
+    int64FieldSize(KV_CREATE_REVISION, kv.createRevision) +
+    int64FieldSize(KV_MOD_REVISION, kv.modRevision) +
+    int64FieldSize(KV_VERSION, kv.version) +
     bytesFieldSize(KV_VALUE, kv.value) +
-    varintFieldSize(KV_LEASE, kv.lease)
+    int64FieldSize(KV_LEASE, kv.lease)
   );
 }
 
-export function writeKeyValue(writer: WireWriter, kv: KeyValue): void {
+function writeKeyValue(writer: WireWriter, kv: KeyValue): void {
   if (kv.key.length > 0) writer.tag(KV_KEY, WireType.LengthDelimited).bytes(kv.key);
-  writeVarintField(writer, KV_CREATE_REVISION, kv.createRevision);
-  writeVarintField(writer, KV_MOD_REVISION, kv.modRevision);
-  writeVarintField(writer, KV_VERSION, kv.version);
+  writer.int64Field(KV_CREATE_REVISION, kv.createRevision);
+  writer.int64Field(KV_MOD_REVISION, kv.modRevision);
+  writer.int64Field(KV_VERSION, kv.version);
   if (kv.value.length > 0) writer.tag(KV_VALUE, WireType.LengthDelimited).bytes(kv.value);
-  writeVarintField(writer, KV_LEASE, kv.lease);
+  writer.int64Field(KV_LEASE, kv.lease);
 }
 
 export function encodeRangeResponse(header: ResponseHeader, r: RangeResult): Buffer {
   const head = headerRecord(header);
   const kvSizes = r.kvs.map(keyValueSize);
-  let size = head.length + (r.more ? tagSize(MORE) + 1 : 0) + varintFieldSize(COUNT, r.count);
+  let size = head.length + (r.more ? tagSize(MORE) + 1 : 0) + int64FieldSize(COUNT, r.count);
   for (const kvSize of kvSizes) size += delimitedSize(KVS, kvSize);
   const writer = new WireWriter(Buffer.allocUnsafe(size));
   writer.buf.set(head, 0);
@@ -58,6 +54,6 @@ export function encodeRangeResponse(header: ResponseHeader, r: RangeResult): Buf
     writeKeyValue(writer, r.kvs[i]!);
   }
   if (r.more) writer.tag(MORE, WireType.Varint).varint32(1);
-  writeVarintField(writer, COUNT, r.count);
+  writer.int64Field(COUNT, r.count);
   return writer.finish();
 }

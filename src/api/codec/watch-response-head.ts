@@ -1,7 +1,7 @@
 import type { WatchResponse } from '../../storage/mvcc/watch/types';
 import type { ResponseHeader } from '../member-port';
-import { WireType, WireWriter, delimitedSize, tagSize } from '../../transport/codec/wire-writer';
-import { headerRecord, varintFieldSize, writeVarintField } from './hand-encoding';
+import { WireType, WireWriter, delimitedSize, int64FieldSize, tagSize } from '../../transport/codec/wire-writer';
+import { headerRecord } from './hand-encoding';
 
 /**
  * etcdserverpb.WatchResponse without its events, encoded by hand: one event fanned out to
@@ -25,19 +25,19 @@ export function encodeWatchResponseHead(header: ResponseHeader, r: WatchResponse
   const reason = r.cancelReason.length > 0 ? Buffer.from(r.cancelReason, 'utf8') : undefined;
   const size =
     head.length +
-    varintFieldSize(WATCH_ID, r.watchId) +
+    int64FieldSize(WATCH_ID, r.watchId) +
     (r.created ? tagSize(CREATED) + 1 : 0) +
     (r.canceled ? tagSize(CANCELED) + 1 : 0) +
-    varintFieldSize(COMPACT_REVISION, r.compactRevision) +
+    int64FieldSize(COMPACT_REVISION, r.compactRevision) +
     (reason === undefined ? 0 : delimitedSize(CANCEL_REASON, reason.length)) +
     (fragment ? tagSize(FRAGMENT) + 1 : 0);
   const writer = new WireWriter(Buffer.allocUnsafe(size));
   writer.buf.set(head, 0);
   writer.pos = head.length;
-  writeVarintField(writer, WATCH_ID, r.watchId);
+  writer.int64Field(WATCH_ID, r.watchId);
   if (r.created) writer.tag(CREATED, WireType.Varint).varint32(1);
   if (r.canceled) writer.tag(CANCELED, WireType.Varint).varint32(1);
-  writeVarintField(writer, COMPACT_REVISION, r.compactRevision);
+  writer.int64Field(COMPACT_REVISION, r.compactRevision);
   if (reason !== undefined) writer.tag(CANCEL_REASON, WireType.LengthDelimited).bytes(reason);
   if (fragment) writer.tag(FRAGMENT, WireType.Varint).varint32(1);
   return writer.finish();

@@ -17,7 +17,7 @@ import {
   type Snapshot,
 } from '../../consensus';
 import { WireDecodeError, WireReader, expectWireType, readFields } from './wire-reader';
-import { WireType, WireWriter, assertUint64, delimitedSize, tagSize, uint64Size, varint32Size } from './wire-writer';
+import { WireType, WireWriter, assertUint64, bytesFieldSize, delimitedSize, tagSize, uint64Size, varint32Size } from './wire-writer';
 
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
@@ -29,10 +29,6 @@ const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 
 function uint64FieldSize(field: number, value: bigint): number {
   return value === 0n ? 0 : tagSize(field) + uint64Size(value);
-}
-
-function bytesFieldSize(field: number, value: Uint8Array): number {
-  return value.length === 0 ? 0 : delimitedSize(field, value.length);
 }
 
 function entrySize(entry: Entry): number {

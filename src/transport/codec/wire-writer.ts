@@ -38,6 +38,21 @@ export function delimitedSize(field: number, payloadBytes: number): number {
   return tagSize(field) + varint32Size(payloadBytes) + payloadBytes;
 }
 
+/** int64 on the wire: negative values as their 64-bit two's complement. */
+export function asUint64(value: bigint): bigint {
+  return value < 0n ? BigInt.asUintN(64, value) : value;
+}
+
+/** Size of an int64 (or uint64) varint field; a zero value is left out. */
+export function int64FieldSize(field: number, value: bigint): number {
+  return value === 0n ? 0 : tagSize(field) + uint64Size(asUint64(value));
+}
+
+/** Size of a bytes field; an empty value is left out. */
+export function bytesFieldSize(field: number, value: Uint8Array): number {
+  return value.length === 0 ? 0 : delimitedSize(field, value.length);
+}
+
 /** Writes into a buffer sized in advance; the caller asserts the final position. */
 export class WireWriter {
   pos = 0;
@@ -76,6 +91,11 @@ export class WireWriter {
       low >>>= 7;
     }
     this.buf[this.pos++] = low;
+  }
+
+  /** An int64 varint field (tag and value); a zero value is left out, as proto3 does. */
+  int64Field(field: number, value: bigint): void {
+    if (value !== 0n) this.tag(field, WireType.Varint).uint64(asUint64(value));
   }
 
   bytes(value: Uint8Array): void {
