@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdClient } from '../support/etcd-client';
 import { freePort } from '../support/ports';
-import { startLatchkey, stopAll, type ServerProcess } from '../support/processes';
+import { startCluster, startLatchkey, stopAll, type ServerProcess } from '../support/processes';
 import { post, request } from '../gateway/http-client';
 import { parseExposition, sumOf, type Exposition } from './prom-text';
 
@@ -69,6 +69,26 @@ describe('/metrics', () => {
     assert.ok(sumOf(afterLoad, 'etcd_disk_wal_fsync_duration_seconds_count') > sumOf(before, 'etcd_disk_wal_fsync_duration_seconds_count'));
     assert.equal(sumOf(afterLoad, 'etcd_debugging_mvcc_keys_total') - sumOf(before, 'etcd_debugging_mvcc_keys_total'), 25);
     assert.equal(sumOf(afterLoad, 'etcd_server_proposals_pending'), 0);
+  });
+
+  test('the WAL fsync histogram counts fsyncs, not the unsynced commit-index saves between them', async () => {
+    // In a cluster every member saves twice per sequential put: the entry (fsynced) and,
+    // once it commits, the new commit index (written, not fsynced: etcd's raft.MustSync).
+    const members = await startCluster('latchkey', { size: 3, namePrefix: 'fsync-m' });
+    const fsyncCounts = async (): Promise<number[]> =>
+      Promise.all(members.map(async (m) => sumOf(await scrape(m.clientPort), 'etcd_disk_wal_fsync_duration_seconds_count')));
+    const before = await fsyncCounts();
+    const client = new EtcdClient(members[0]!.endpoint);
+    try {
+      for (let i = 0; i < 25; i++) await client.put({ key: Buffer.from(`fsync/${i}`), value: Buffer.from('v') });
+    } finally {
+      client.close();
+    }
+    const after = await fsyncCounts();
+    after.forEach((count, i) => {
+      const fsyncs = count - before[i]!;
+      assert.ok(fsyncs >= 25 && fsyncs <= 30, `member ${i}: ${fsyncs} fsyncs for 25 sequential puts`);
+    });
   });
 
   test('lock metrics: waiters, hold time and handover through the v3lock gateway', async () => {
