@@ -1,3 +1,4 @@
+import { Errors } from '../errors';
 import 'reflect-metadata';
 import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { MemberPort } from '../api/member-port';
@@ -58,6 +59,9 @@ const discoveryOnly: PeerHandler = {
   onUnreachable: () => undefined,
   onSnapshotStatus: () => undefined,
   leaseKeepAlive: async () => 0n,
+  leaseTimeToLive: () => {
+    throw Errors.notLeader();
+  },
   clusterInfo: () => ({ clusterId: 0n, members: [] }),
 };
 
@@ -129,7 +133,7 @@ function register(scope: DependencyContainer, config: MemberConfig, logger: Logg
       const cfg = c.resolve<MemberConfig>(Tokens.Config);
       return {
         kv: new KvService(member),
-        lease: new LeaseService(member, c.resolve<Clock>(Tokens.Clock)),
+        lease: new LeaseService(member),
         watch: new WatchService(member, c.resolve<WatchHub>(Tokens.WatchHub)),
         cluster: new ClusterService(member, cfg.initialClusterToken, () => c.resolve<Clock>(Tokens.Clock).nowMs()),
         maintenance: new MaintenanceService(member, cfg.electionTimeoutMs),

@@ -8,14 +8,11 @@ import type {
   RequestContext,
 } from '../api/member-port';
 import { MAX_LEASE_TTL_SECONDS } from '../lease/lessor';
-import type { Clock, Member } from './member';
+import type { Member } from './member';
 
-/** Grant and revoke go through Raft; keepalive and time-to-live are answered by the leader. */
+/** Grant and revoke go through Raft; keepalive and time-to-live are answered by the leader (forwarded there). */
 export class LeaseService implements LeasePort {
-  constructor(
-    private readonly member: Member,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly member: Member) {}
 
   async grant(ttlSeconds: bigint, id: bigint, ctx: RequestContext): Promise<Answer<LeaseGrantResult>> {
     if (ttlSeconds > MAX_LEASE_TTL_SECONDS) throw Errors.leaseTtlTooLarge();
@@ -35,15 +32,9 @@ export class LeaseService implements LeasePort {
     return { header: this.member.header(), result: { id, ttlSeconds } };
   }
 
-  async timeToLive(id: bigint, withKeys: boolean, _ctx: RequestContext): Promise<Answer<LeaseTimeToLiveResult>> {
-    const lessor = this.member.lessor;
-    const lease = lessor.get(id);
-    const ttlSeconds = lessor.remainingSeconds(id, this.clock.nowMs());
-    const result: LeaseTimeToLiveResult =
-      lease === undefined || ttlSeconds < 0n
-        ? { id, ttlSeconds: -1n, grantedTtlSeconds: 0n, keys: [] }
-        : { id, ttlSeconds, grantedTtlSeconds: lease.ttlSeconds, keys: withKeys ? lessor.keysOf(id) : [] };
-    return { header: this.member.header(), result };
+  async timeToLive(id: bigint, withKeys: boolean, ctx: RequestContext): Promise<Answer<LeaseTimeToLiveResult>> {
+    const answer = await this.member.leaseTimeToLive({ leaseId: id, withKeys }, ctx);
+    return { header: this.member.header(), result: { id, ...answer } };
   }
 
   async leases(_ctx: RequestContext): Promise<Answer<bigint[]>> {

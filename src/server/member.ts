@@ -6,6 +6,7 @@ import { MessageType, StepPeerNotFoundError, decodeConfChange, type MemoryStorag
 import { EntryType, type ConfChangeTypeValue, type ConfState, type Entry, type Snapshot } from '../consensus/types';
 import type { MemberInfo, RequestContext, ResponseHeader } from '../api/member-port';
 import type { PeerAddress, PeerTransport } from '../transport/types';
+import type { TimeToLiveAnswer, TimeToLiveQuery } from '../transport';
 import { Lessor } from '../lease/lessor';
 import { isRefusedCommit, type MvccStore } from '../storage/mvcc';
 import type { Wal } from '../storage/wal';
@@ -25,7 +26,7 @@ import { WaitRegistry } from './wait';
 import { ActiveAlarms, ALARMS_META, decodeAlarms } from './alarms';
 import { applyToMembership } from './member-conf-change';
 import { bestTransferee, learnerIsReady, reconfigView, waitUntilLeads } from './member-leadership';
-import { renewLeaseOnLeader, restoreLeases } from './member-leases';
+import { renewLeaseOnLeader, restoreLeases, timeToLiveFromLeader, timeToLiveHere } from './member-leases';
 import { MemberProposals } from './member-proposals';
 import { createRaftNode } from './member-raft-node';
 import { NoSpaceGate } from './member-quota';
@@ -535,6 +536,26 @@ export class Member {
     if (this.isLeader()) return this.renewOnLeader(leaseId);
     if (this.transport === undefined) throw Errors.noLeader();
     return this.transport.forwardLeaseKeepAlive(this.leaderId, leaseId, ctx.signal);
+  }
+
+  /** TimeToLive as the leader sees it: here if we lead, else forwarded (member-leases.ts). */
+  leaseTimeToLive(query: TimeToLiveQuery, ctx: RequestContext): Promise<TimeToLiveAnswer> {
+    const transport = this.transport;
+    return timeToLiveFromLeader(
+      {
+        awaitLeader: (c) => this.proposals.awaitLeader(c),
+        remoteLeader: () => (this.isLeader() || transport === undefined ? undefined : this.leaderId),
+        here: (q) => this.timeToLiveHere(q),
+        forward: (leader, q, signal) => transport!.forwardLeaseTimeToLive(leader, q, signal),
+      },
+      query,
+      ctx,
+    );
+  }
+
+  /** This member's own view of a lease (exact on the leader; a peer's forward lands here). */
+  timeToLiveHere(query: TimeToLiveQuery): TimeToLiveAnswer {
+    return timeToLiveHere(this.lessor, query, this.clock.nowMs());
   }
 
   /** Renews here (the leader); clears a stale checkpoint through Raft, as etcd does. */

@@ -2,6 +2,7 @@ import { Errors } from '../errors';
 import type { Message, NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { PeerHandler } from '../transport/types';
+import type { TimeToLiveAnswer, TimeToLiveQuery } from '../transport';
 import type { PeerRemovalHooks } from '../transport';
 import type { Member } from './member';
 
@@ -33,6 +34,12 @@ export class MemberPeerHandler implements PeerHandler, PeerRemovalHooks {
   async leaseKeepAlive(leaseId: bigint): Promise<bigint> {
     if (!this.member.isLeader()) throw Errors.notLeader();
     return this.member.renewOnLeader(leaseId);
+  }
+
+  /** Only the leader knows when a lease expires; a follower asked here by mistake refuses. */
+  leaseTimeToLive(query: TimeToLiveQuery): TimeToLiveAnswer {
+    if (!this.member.isLeader()) throw Errors.notLeader();
+    return this.member.timeToLiveHere(query);
   }
 
   isMemberRemoved(peer: NodeId): boolean {

@@ -5,6 +5,7 @@ import type { MemberInfo } from '../api/member-port';
 import type { Logger } from '../log';
 import { EMPTY_MESSAGE, decodeClusterInfo, decodeInt64List, encodeUint64List } from './codec/peer-codec';
 import { KeepAliveBatcher } from './keepalive-batcher';
+import { decodeTimeToLiveAnswer, encodeTimeToLiveQuery, type TimeToLiveAnswer, type TimeToLiveQuery } from './codec/lease-time-to-live-codec';
 import { identityMetadata } from './peer-metadata';
 import { PeerMethod, clientOptions } from './peer-service';
 import { PeerServer } from './peer-server';
@@ -234,6 +235,15 @@ export class GrpcPeerTransport implements PeerTransport {
     this.assertOpen();
     if (this.streams.get(leader)?.activeClient === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
     return this.keepAlives.forward(leader, leaseId, signal);
+  }
+
+  async forwardLeaseTimeToLive(leader: NodeId, query: TimeToLiveQuery, signal: AbortSignal): Promise<TimeToLiveAnswer> {
+    this.assertOpen();
+    const client = this.streams.get(leader)?.activeClient;
+    if (client === undefined) throw new PeerCallError(`leader ${leader.toString(16)} is unreachable`, GrpcStatus.UNAVAILABLE);
+    const metadata = identityMetadata({ clusterId: this.clusterId, from: this.localId, to: leader });
+    const response = await unaryCall(client, PeerMethod.LeaseTimeToLive, encodeTimeToLiveQuery(query), metadata, this.options.requestTimeoutMs, signal, this.unaryCalls);
+    return decodeTimeToLiveAnswer(response);
   }
 
   /** One batched forward: the batch's own deadline; callers' aborts are handled by the batcher. */

@@ -7,3 +7,4 @@ export { WireDecodeError } from './codec/wire-reader';
 export { peerAddressOf } from './peer-urls';
 export type { PeerRemovalHooks } from './removal-hooks';
 export { MEMBER_REMOVED_DETAILS } from './peer-metadata';
+export type { TimeToLiveAnswer, TimeToLiveQuery } from './codec/lease-time-to-live-codec';

@@ -18,6 +18,7 @@ import type { Logger } from '../log';
 import { decodeRaftEnvelope } from './codec/raft-message-codec';
 import { EMPTY_MESSAGE, decodeInt64List, encodeClusterInfo, encodeUint64List } from './codec/peer-codec';
 import { MAX_KEEPALIVE_BATCH } from './keepalive-batcher';
+import { decodeTimeToLiveQuery, encodeTimeToLiveAnswer } from './codec/lease-time-to-live-codec';
 import { MEMBER_REMOVED_DETAILS, checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
 import type { PeerRemovalHooks } from './removal-hooks';
 import { peerAddressOf } from './peer-urls';
@@ -70,6 +71,7 @@ export class PeerServer {
       Snapshot: (call: ServerReadableStream<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onSnapshot(call, callback),
       LeaseKeepAlive: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onLeaseKeepAlive(call, callback),
       ClusterInfo: (_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onClusterInfo(callback),
+      LeaseTimeToLive: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.onLeaseTimeToLive(call, callback),
     };
     this.server.addService(peerServiceDefinition, implementation);
   }
@@ -256,6 +258,22 @@ export class PeerServer {
       (ttls) => callback(null, encodeUint64List(ttls)),
       (err: unknown) => callback(errorStatus(err)),
     );
+  }
+
+  private onLeaseTimeToLive(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
+    if (this.identify(call, (code, details) => callback({ code, details })) === undefined) return;
+    let query: ReturnType<typeof decodeTimeToLiveQuery>;
+    try {
+      query = decodeTimeToLiveQuery(call.request);
+    } catch (err) {
+      callback({ code: GrpcStatus.INVALID_ARGUMENT, details: `latchkey: bad LeaseTimeToLiveForward: ${String(err)}` });
+      return;
+    }
+    try {
+      callback(null, encodeTimeToLiveAnswer(this.handler.leaseTimeToLive(query)));
+    } catch (err) {
+      callback(errorStatus(err));
+    }
   }
 
   /** Not identity-checked: a joining member does not know the cluster id yet. */

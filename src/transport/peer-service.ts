@@ -12,6 +12,7 @@ export const PeerMethod = {
   Snapshot: `/${PEER_SERVICE}/Snapshot`,
   LeaseKeepAlive: `/${PEER_SERVICE}/LeaseKeepAlive`,
   ClusterInfo: `/${PEER_SERVICE}/ClusterInfo`,
+  LeaseTimeToLive: `/${PEER_SERVICE}/LeaseTimeToLive`,
 } as const;
 
 export const passBuffer = (bytes: Buffer): Buffer => bytes;
@@ -33,6 +34,7 @@ export const peerServiceDefinition: ServiceDefinition = {
   Snapshot: method(PeerMethod.Snapshot, true, false),
   LeaseKeepAlive: method(PeerMethod.LeaseKeepAlive, false, false),
   ClusterInfo: method(PeerMethod.ClusterInfo, false, false),
+  LeaseTimeToLive: method(PeerMethod.LeaseTimeToLive, false, false),
 };
 
 /** Largest frame a member accepts from a peer: an append batch or one snapshot chunk. */

@@ -1,5 +1,6 @@
 import type { Message, NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
+import type { TimeToLiveAnswer, TimeToLiveQuery } from './codec/lease-time-to-live-codec';
 
 /**
  * What the peer transport hands to the member. The transport decodes peer traffic and calls
@@ -25,6 +26,8 @@ export interface PeerHandler {
   onSnapshotStatus(peer: NodeId, ok: boolean): void;
   /** A follower forwards a lease keepalive to the leader: the granted TTL, 0 if unknown. */
   leaseKeepAlive(leaseId: bigint): Promise<bigint>;
+  /** A follower forwards a TimeToLive to the leader; throws (not leader) on any other member. */
+  leaseTimeToLive(query: TimeToLiveQuery): TimeToLiveAnswer;
   /** A member starting with --initial-cluster-state existing asks an existing one who is in the cluster. */
   clusterInfo(): { clusterId: bigint; members: MemberInfo[] };
 }
@@ -47,6 +50,8 @@ export interface PeerTransport {
   activeSince?(peer: NodeId): number | undefined;
   /** Asks the leader to renew a lease (KeepAlive on a follower). */
   forwardLeaseKeepAlive(leader: NodeId, leaseId: bigint, signal: AbortSignal): Promise<bigint>;
+  /** Asks the leader for a lease's remaining TTL (TimeToLive on a follower). */
+  forwardLeaseTimeToLive(leader: NodeId, query: TimeToLiveQuery, signal: AbortSignal): Promise<TimeToLiveAnswer>;
   /** Asks any of `peerUrls` for the cluster id and members (joining an existing cluster). */
   fetchClusterInfo(peerUrls: string[], signal: AbortSignal): Promise<{ clusterId: bigint; members: MemberInfo[] }>;
   close(): Promise<void>;

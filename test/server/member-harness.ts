@@ -38,7 +38,7 @@ export async function startInProcess(overrides: Partial<MemberConfig> = {}, data
   const expiry = new LeaseExpiry(member, clock, logger);
   const port: MemberPort = {
     kv: new KvService(member),
-    lease: new LeaseService(member, clock),
+    lease: new LeaseService(member),
     watch: new WatchService(member, hub),
     cluster: new ClusterService(member, config.initialClusterToken, clock.nowMs),
     maintenance: new MaintenanceService(member, config.electionTimeoutMs),

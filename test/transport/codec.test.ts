@@ -14,6 +14,12 @@ import {
   encodeSingleUint64,
   encodeSnapshotChunk,
 } from '../../src/transport/codec/peer-codec';
+import {
+  decodeTimeToLiveAnswer,
+  decodeTimeToLiveQuery,
+  encodeTimeToLiveAnswer,
+  encodeTimeToLiveQuery,
+} from '../../src/transport/codec/lease-time-to-live-codec';
 
 const U64_MAX = 0xffffffffffffffffn;
 const TWO_63 = 1n << 63n;
@@ -255,5 +261,23 @@ describe('peer service codec', () => {
     assert.equal(viaProtobufjs.members[1].name, 'ünïcode');
     assert.equal(viaProtobufjs.members[1].isLearner, true);
     assert.deepEqual(viaProtobufjs.members[0].clientUrls, info.members[0]!.clientUrls);
+  });
+
+  test('TimeToLive forwards and answers round-trip and match raftpb.proto', () => {
+    for (const query of [{ leaseId: 0n, withKeys: false }, { leaseId: -(1n << 63n), withKeys: true }, { leaseId: 0x694d77a1a2b3c4d5n, withKeys: false }]) {
+      assert.deepEqual(decodeTimeToLiveQuery(encodeTimeToLiveQuery(query)), query);
+    }
+    const Query = raftpbRoot().lookupType('latchkeyraftpb.LeaseTimeToLiveForward');
+    assert.deepEqual(Query.toObject(Query.decode(encodeTimeToLiveQuery({ leaseId: -5n, withKeys: true })), { longs: String }), { leaseId: '-5', keys: true });
+
+    const answer = { ttlSeconds: -1n, grantedTtlSeconds: 30n, keys: [Buffer.from('a/key'), Buffer.alloc(0), Buffer.from([0, 255])] };
+    const bytes = encodeTimeToLiveAnswer(answer);
+    assert.deepEqual(decodeTimeToLiveAnswer(bytes), answer, 'an empty key keeps its place');
+    const Answer = raftpbRoot().lookupType('latchkeyraftpb.LeaseTimeToLiveForwardResponse');
+    const viaProtobufjs = Answer.toObject(Answer.decode(bytes), { longs: String });
+    assert.equal(viaProtobufjs.ttl, '-1');
+    assert.equal(viaProtobufjs.grantedTtl, '30');
+    assert.deepEqual(viaProtobufjs.keys.map((k: Uint8Array) => Buffer.from(k)), answer.keys);
+    assert.deepEqual(decodeTimeToLiveAnswer(Buffer.alloc(0)), { ttlSeconds: 0n, grantedTtlSeconds: 0n, keys: [] });
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { MessageType, newMessage, type Message, type NodeId } from '../../src/consensus';
 import type { MemberInfo } from '../../src/api/member-port';
 import { silentLogger } from '../../src/log';
-import { GrpcPeerTransport, type GrpcPeerTransportOptions, type PeerHandler, type PeerRemovalHooks } from '../../src/transport';
+import { GrpcPeerTransport, type GrpcPeerTransportOptions, type PeerHandler, type PeerRemovalHooks, type TimeToLiveAnswer, type TimeToLiveQuery } from '../../src/transport';
 import { freePorts } from '../support/ports';
 
 const DEFAULT_WAIT_MS = 10_000;
@@ -53,6 +53,13 @@ export class RecordingHandler implements PeerHandler, PeerRemovalHooks {
 
   async leaseKeepAlive(leaseId: bigint): Promise<bigint> {
     return this.leaseTtls.get(leaseId) ?? 0n;
+  }
+
+  /** Answers from leaseTtls (remaining = granted - 1, key `k<id>`); unknown leases as -1. */
+  leaseTimeToLive(query: TimeToLiveQuery): TimeToLiveAnswer {
+    const granted = this.leaseTtls.get(query.leaseId);
+    if (granted === undefined) return { ttlSeconds: -1n, grantedTtlSeconds: 0n, keys: [] };
+    return { ttlSeconds: granted - 1n, grantedTtlSeconds: granted, keys: query.withKeys ? [Buffer.from(`k${query.leaseId}`), Buffer.alloc(0)] : [] };
   }
 
   clusterInfo(): { clusterId: bigint; members: MemberInfo[] } {

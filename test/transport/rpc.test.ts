@@ -149,6 +149,25 @@ describe('unary peer calls', () => {
     }
   });
 
+  test('a follower forwards a TimeToLive to the leader and gets its answer, keys included', async () => {
+    const members = await startMembers([1n, 2n]);
+    try {
+      const [follower, leader] = members as [TestMember, TestMember];
+      const leaseId = -0x694d77a1a2b3c4d5n; // negative ids travel as two's complement
+      leader.handler.leaseTtls.set(leaseId, 60n);
+      const ask = (id: bigint, withKeys: boolean) => follower.transport.forwardLeaseTimeToLive(2n, { leaseId: id, withKeys }, AbortSignal.timeout(5_000));
+      assert.deepEqual(await ask(leaseId, false), { ttlSeconds: 59n, grantedTtlSeconds: 60n, keys: [] });
+      assert.deepEqual(await ask(leaseId, true), { ttlSeconds: 59n, grantedTtlSeconds: 60n, keys: [Buffer.from(`k${leaseId}`), Buffer.alloc(0)] });
+      assert.deepEqual(await ask(12345n, true), { ttlSeconds: -1n, grantedTtlSeconds: 0n, keys: [] }, 'unknown lease');
+      leader.handler.leaseTimeToLive = () => {
+        throw Errors.notLeader();
+      };
+      await assert.rejects(ask(leaseId, false), (err: Error & { code?: number }) => err.code === GrpcStatus.FAILED_PRECONDITION && err.message === 'etcdserver: not leader');
+    } finally {
+      await closeAll(members);
+    }
+  });
+
   test('a keepalive forward fails cleanly when the leader fails, is unknown or the caller aborts', async () => {
     const members = await startMembers([1n, 2n]);
     try {
