@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoDir } from '../../src/paths';
-import { RpcError, type Wire } from '../support/etcd-client';
+import { MessageQueue, RpcError, type Wire } from '../support/etcd-client';
 
 /**
  * A raw gRPC client for v3lockpb.Lock and v3electionpb.Election, loaded from our proto/
@@ -32,67 +32,9 @@ type UnaryMethod = (
 ) => grpc.ClientUnaryCall;
 
 const DEFAULT_DEADLINE_MS = 10_000;
-const MAX_QUEUED_MESSAGES = 10_000;
 
-/** A server stream whose messages are queued so a test can await them one by one. */
-export class ReadStream {
-  private readonly queue: Wire[] = [];
-  private wake: (() => void) | undefined;
-  private ended = false;
-  private failure: RpcError | undefined;
-
-  constructor(private readonly raw: grpc.ClientReadableStream<Wire>) {
-    raw.on('data', (message: Wire) => {
-      if (this.queue.length >= MAX_QUEUED_MESSAGES) throw new Error('stream queue overflow in test');
-      this.queue.push(message);
-      this.notify();
-    });
-    raw.on('error', (error: grpc.ServiceError) => {
-      this.failure = new RpcError(error.code, error.details);
-      this.notify();
-    });
-    raw.on('end', () => {
-      this.ended = true;
-      this.notify();
-    });
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  async next(timeoutMs = 5_000): Promise<Wire> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const message = this.queue.shift();
-      if (message !== undefined) return message;
-      if (this.failure !== undefined) throw this.failure;
-      if (this.ended) throw new Error('stream ended');
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`no stream message within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Messages queued right now (after the caller made sure anything pending has arrived). */
-  pending(): Wire[] {
-    return this.queue.slice();
-  }
-
-  close(): void {
-    this.raw.removeAllListeners('data');
-    this.raw.on('error', () => undefined);
-    this.raw.cancel();
-  }
-}
+/** A server stream (Election/Observe) whose messages a test awaits one by one. */
+export class ReadStream extends MessageQueue<grpc.ClientReadableStream<Wire>> {}
 
 export interface CallOptions {
   deadlineMs?: number;

@@ -176,16 +176,16 @@ export class EtcdClient {
 const MAX_QUEUED_MESSAGES = 10_000;
 
 /**
- * A bidi stream whose incoming messages are queued, so a test can `send` and then await
- * `next()` without racing the 'data' events.
+ * A stream's incoming messages, queued so a test can await them one by one with `next()`
+ * without racing the 'data' events. Works for server streams and bidi streams alike.
  */
-export class BidiStream {
+export class MessageQueue<Raw extends grpc.ClientReadableStream<Wire> | grpc.ClientDuplexStream<Wire, Wire>> {
   private readonly queue: Wire[] = [];
   private waiter: { resolve: () => void } | undefined;
   private ended = false;
   private failure: RpcError | undefined;
 
-  constructor(readonly raw: grpc.ClientDuplexStream<Wire, Wire>) {
+  constructor(readonly raw: Raw) {
     raw.on('data', (message: Wire) => {
       if (this.queue.length >= MAX_QUEUED_MESSAGES) throw new Error('stream queue overflow in test');
       this.queue.push(message);
@@ -205,10 +205,6 @@ export class BidiStream {
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.resolve();
-  }
-
-  send(message: Wire): void {
-    this.raw.write(message);
   }
 
   /** The next message, waiting at most timeoutMs; rejects on timeout, stream error or end. */
@@ -239,12 +235,29 @@ export class BidiStream {
     return this.queue.splice(0, this.queue.length);
   }
 
-  /** Stop sending and cancel the call; no more messages are delivered. */
+  /** Messages queued right now (after the caller made sure anything pending has arrived). */
+  pending(): Wire[] {
+    return this.queue.slice();
+  }
+
+  /** Cancels the call; no more messages are delivered. */
   close(): void {
     this.raw.removeAllListeners('data');
     this.raw.on('error', () => undefined);
-    this.raw.end();
     this.raw.cancel();
+  }
+}
+
+/** A bidi stream: `send` requests, await responses with `next()`. */
+export class BidiStream extends MessageQueue<grpc.ClientDuplexStream<Wire, Wire>> {
+  send(message: Wire): void {
+    this.raw.write(message);
+  }
+
+  /** Stop sending and cancel the call; no more messages are delivered. */
+  override close(): void {
+    this.raw.end();
+    super.close();
   }
 }
 
