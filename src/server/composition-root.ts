@@ -1,7 +1,7 @@
-import { Errors } from '../errors';
 import 'reflect-metadata';
 import { container, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import type { MemberPort } from '../api/member-port';
+import { Errors } from '../errors';
 import { ClientServer } from '../api';
 import type { Logger } from '../log';
 import { MetricsRegistry } from '../metrics';

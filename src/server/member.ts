@@ -546,7 +546,10 @@ export class Member {
         awaitLeader: (c) => this.proposals.awaitLeader(c),
         remoteLeader: () => (this.isLeader() || transport === undefined ? undefined : this.leaderId),
         here: (q) => this.timeToLiveHere(q),
-        forward: (leader, q, signal) => transport!.forwardLeaseTimeToLive(leader, q, signal),
+        forward: (leader, q, signal) => {
+          if (transport === undefined) throw Errors.noLeader(); // remoteLeader() is undefined then
+          return transport.forwardLeaseTimeToLive(leader, q, signal);
+        },
       },
       query,
       ctx,

@@ -2,8 +2,7 @@ import { Errors } from '../errors';
 import type { Message, NodeId } from '../consensus';
 import type { MemberInfo } from '../api/member-port';
 import type { PeerHandler } from '../transport/types';
-import type { TimeToLiveAnswer, TimeToLiveQuery } from '../transport';
-import type { PeerRemovalHooks } from '../transport';
+import type { PeerRemovalHooks, TimeToLiveAnswer, TimeToLiveQuery } from '../transport';
 import type { Member } from './member';
 
 /** Peer traffic, handed from the transport to the member. */

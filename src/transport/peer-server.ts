@@ -18,7 +18,7 @@ import type { Logger } from '../log';
 import { decodeRaftEnvelope } from './codec/raft-message-codec';
 import { EMPTY_MESSAGE, decodeInt64List, encodeClusterInfo, encodeUint64List } from './codec/peer-codec';
 import { MAX_KEEPALIVE_BATCH } from './keepalive-batcher';
-import { decodeTimeToLiveQuery, encodeTimeToLiveAnswer } from './codec/lease-time-to-live-codec';
+import { decodeTimeToLiveQuery, encodeTimeToLiveAnswer, type TimeToLiveQuery } from './codec/lease-time-to-live-codec';
 import { MEMBER_REMOVED_DETAILS, checkIdentity, isRefusal, type CallIdentity } from './peer-metadata';
 import type { PeerRemovalHooks } from './removal-hooks';
 import { peerAddressOf } from './peer-urls';
@@ -262,7 +262,7 @@ export class PeerServer {
 
   private onLeaseTimeToLive(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
     if (this.identify(call, (code, details) => callback({ code, details })) === undefined) return;
-    let query: ReturnType<typeof decodeTimeToLiveQuery>;
+    let query: TimeToLiveQuery;
     try {
       query = decodeTimeToLiveQuery(call.request);
     } catch (err) {

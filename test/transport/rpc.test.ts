@@ -163,6 +163,28 @@ describe('unary peer calls', () => {
         throw Errors.notLeader();
       };
       await assert.rejects(ask(leaseId, false), (err: Error & { code?: number }) => err.code === GrpcStatus.FAILED_PRECONDITION && err.message === 'etcdserver: not leader');
+
+      // Bytes that are no LeaseTimeToLiveForward are refused; the handler is never asked.
+      let asked = 0;
+      leader.handler.leaseTimeToLive = () => {
+        asked++;
+        return { ttlSeconds: 1n, grantedTtlSeconds: 1n, keys: [] };
+      };
+      const client = new Client(leader.url.replace('http://', ''), credentials.createInsecure());
+      try {
+        const status = await new Promise<{ code: number; details: string }>((resolve) => {
+          const metadata = identityMetadata({ clusterId: 0x1234n, from: 1n, to: 2n });
+          const garbage = Buffer.from([0x0a, 0xff]); // field 1 declared length-delimited, truncated
+          client.makeUnaryRequest(PeerMethod.LeaseTimeToLive, passBuffer, passBuffer, garbage, metadata, { deadline: Date.now() + 5_000 }, (err) =>
+            resolve({ code: err?.code ?? 0, details: err?.details ?? '' }),
+          );
+        });
+        assert.equal(status.code, GrpcStatus.INVALID_ARGUMENT);
+        assert.match(status.details, /bad LeaseTimeToLiveForward/);
+        assert.equal(asked, 0);
+      } finally {
+        client.close();
+      }
     } finally {
       await closeAll(members);
     }
