@@ -13,26 +13,17 @@ set -euo pipefail
 a=$1; b=$2; rounds=$3; shift 3
 data=$(mktemp -d)
 declare -A endpoints pids
+# shellcheck source=lib/cluster.sh
+source "$(dirname "$0")/lib/cluster.sh"
 start_cluster() { # <label> <target> <base port>
-  local label=$1 target=$2 base=$3 cluster="" i
-  for i in 0 1 2; do cluster+="$label$i=http://127.0.0.1:$((base + 2*i + 1)),"; done
-  cluster=${cluster%,}
-  local list=()
-  for i in 0 1 2; do
-    local cmd
-    local flags_var="NODE_FLAGS_$label"
-    # shellcheck disable=SC2206 # the flags are meant to split on spaces
-    local flags=(${!flags_var:-})
-    if [ "$target" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$(realpath "$target")" node "${flags[@]}" bin/latchkey serve); fi
-    "${cmd[@]}" --name "$label$i" --data-dir "$data/$label$i" \
-      --listen-client-urls "http://127.0.0.1:$((base + 2*i))" --advertise-client-urls "http://127.0.0.1:$((base + 2*i))" \
-      --listen-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" \
-      --initial-cluster "$cluster" --heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000 \
-      --log-level warn > "$data/$label$i.log" 2>&1 &
-    list+=($!)
-  done
-  pids[$label]="${list[*]}"
-  endpoints[$label]="127.0.0.1:$base,127.0.0.1:$((base + 2)),127.0.0.1:$((base + 4))"
+  local label=$1 target=$2 base=$3
+  local flags_var="NODE_FLAGS_$label"
+  # shellcheck disable=SC2206 # the flags are meant to split on spaces
+  local flags=(${!flags_var:-})
+  member_command "$target" "${flags[@]}"
+  start_cluster3 "$label" "$base" "$data" "$data" "${MEMBER_COMMAND[@]}"
+  pids[$label]="${CLUSTER_PIDS[*]}"
+  endpoints[$label]=$CLUSTER_ENDPOINTS
 }
 cleanup() { kill -TERM ${pids[A]:-} ${pids[B]:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$data"; }
 trap cleanup EXIT
@@ -40,12 +31,7 @@ base=$((20000 + RANDOM % 20000))
 start_cluster A "$a" "$base"
 start_cluster B "$b" "$((base + 10))"
 for label in A B; do
-  ok=0
-  for _ in $(seq 1 150); do
-    if ETCDCTL_API=3 etcdctl --endpoints "${endpoints[$label]}" put /ready x >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.2
-  done
-  [ $ok = 1 ] || { echo "cluster $label did not start; logs in $data" >&2; exit 1; }
+  wait_for_cluster "${endpoints[$label]}" || { echo "cluster $label did not start; logs in $data" >&2; exit 1; }
 done
 cpu() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op"

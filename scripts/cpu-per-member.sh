@@ -9,26 +9,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 target=$1; shift
-data=$(mktemp -d); base=$((20000 + RANDOM % 20000)); cluster=""; pids=()
-for i in 0 1 2; do cluster+="m$i=http://127.0.0.1:$((base + 2*i + 1)),"; done; cluster=${cluster%,}
+data=$(mktemp -d); base=$((20000 + RANDOM % 20000)); pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
-for i in 0 1 2; do
-  if [ "$target" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$(realpath "$target")" node bin/latchkey serve); fi
-  "${cmd[@]}" --name "m$i" --data-dir "$data/m$i" \
-    --listen-client-urls "http://127.0.0.1:$((base + 2*i))" --advertise-client-urls "http://127.0.0.1:$((base + 2*i))" \
-    --listen-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 2*i + 1))" \
-    --initial-cluster "$cluster" --heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000 \
-    --log-level warn > "$data/m$i.log" 2>&1 &
-  pids+=($!)
-done
-endpoints="127.0.0.1:$base,127.0.0.1:$((base + 2)),127.0.0.1:$((base + 4))"
-ready=0
-for _ in $(seq 1 150); do
-  if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" put /ready x >/dev/null 2>&1; then ready=1; break; fi
-  sleep 0.2
-done
-[ $ready = 1 ] || { echo "cluster did not start; logs in $data" >&2; trap - EXIT; kill "${pids[@]}"; exit 1; }
+# shellcheck source=lib/cluster.sh
+source scripts/lib/cluster.sh
+member_command "$target"
+start_cluster3 m "$base" "$data" "$data" "${MEMBER_COMMAND[@]}"
+pids=("${CLUSTER_PIDS[@]}")
+endpoints=$CLUSTER_ENDPOINTS
+wait_for_cluster "$endpoints" || { echo "cluster did not start; logs in $data" >&2; trap - EXIT; kill "${pids[@]}"; exit 1; }
 roles=$(ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint status -w table 2>/dev/null | grep -E "true|false" | awk -F'|' '{print ($6 ~ /true/) ? "L" : "F"}' | tr -d '\n')
 # "main other" CPU ticks of every member, in member order.
 ticks() {

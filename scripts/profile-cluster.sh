@@ -10,24 +10,18 @@ set -euo pipefail
 dist=$(realpath "$1"); out=$2; shift 2
 mkdir -p "$out"; data=$(mktemp -d)
 base=$((20000 + RANDOM % 20000))
-cluster=""
-for i in 0 1 2; do cluster+="m$i=http://127.0.0.1:$((base + 2*i + 1)),"; done
-cluster=${cluster%,}
+# shellcheck source=lib/cluster.sh
+source "$(dirname "$0")/lib/cluster.sh"
+for i in 0 1 2; do mkdir -p "$out/m$i"; done
+if [ "${KIND:-latchkey}" = etcd ]; then cmd=(etcd); else cmd=(env LATCHKEY_DIST="$dist" node); [ "${PROFILE:-1}" = 1 ] && cmd+=(--cpu-prof "--cpu-prof-dir=$out/{name}"); cmd+=(bin/latchkey serve); fi
 pids=()
-for i in 0 1 2; do
-  mkdir -p "$out/m$i"
-  if [ "${KIND:-latchkey}" = etcd ]; then cmd=(etcd); else cmd=(node); [ "${PROFILE:-1}" = 1 ] && cmd+=(--cpu-prof --cpu-prof-dir="$out/m$i"); cmd+=(bin/latchkey serve); fi
-  LATCHKEY_DIST=$dist "${cmd[@]}" --name m$i --data-dir "$data/m$i" \
-    --listen-client-urls http://127.0.0.1:$((base + 2*i)) --advertise-client-urls http://127.0.0.1:$((base + 2*i)) \
-    --listen-peer-urls http://127.0.0.1:$((base + 2*i + 1)) --initial-advertise-peer-urls http://127.0.0.1:$((base + 2*i + 1)) \
-    --initial-cluster "$cluster" --log-level warn > "$out/m$i.log" 2>&1 &
-  pids+=($!)
-done
-endpoints="127.0.0.1:$base,127.0.0.1:$((base + 2)),127.0.0.1:$((base + 4))"
-for _ in $(seq 1 100); do
-  if ETCDCTL_API=3 etcdctl --endpoints "$endpoints" put /ready x >/dev/null 2>&1; then break; fi
-  sleep 0.2
-done
+# The members are stopped however the script ends (set -e exits on the first failure).
+cleanup() { kill -TERM "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+start_cluster3 m "$base" "$data" "$out" "${cmd[@]}"
+pids=("${CLUSTER_PIDS[@]}")
+endpoints=$CLUSTER_ENDPOINTS
+wait_for_cluster "$endpoints" || { echo "cluster did not start; logs in $out" >&2; exit 1; }
 cpu() { local t=0; for p in "${pids[@]}"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
 before=$(cpu)
 LATCHKEY_DIST=$dist node bin/latchkey benchmark "$@" --endpoints "$endpoints" | tee "$out/bench.txt"
@@ -37,6 +31,3 @@ ETCDCTL_API=3 etcdctl --endpoints "$endpoints" endpoint status -w table | tee "$
 for i in 0 1 2; do
   curl -s "http://127.0.0.1:$((base + 2*i))/metrics" | grep -E "^(etcd_disk_wal_fsync_duration_seconds_count|etcd_disk_backend_commit_duration_seconds_count|etcd_server_proposals_committed_total|etcd_server_is_leader) " | tr '\n' ' ' | sed "s/^/m$i: /" | tee -a "$out/bench.txt"; echo | tee -a "$out/bench.txt"
 done
-kill -TERM "${pids[@]}"
-wait "${pids[@]}" || true
-rm -rf "$data"

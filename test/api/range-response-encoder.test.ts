@@ -5,21 +5,18 @@ import { rangeResponseToWire } from '../../src/api/codec/kv-responses';
 import { messageType } from '../../src/api/codec/proto-root';
 import type { ResponseHeader } from '../../src/api/member-port';
 import type { KeyValue, RangeResult } from '../../src/storage/mvcc/types';
+import { SAMPLE_HEADERS, protobufjsBytes } from './encoder-fixtures';
 
 function kv(key: string, fields: Partial<KeyValue> = {}): KeyValue {
   return { key: Buffer.from(key), value: Buffer.from(`value of ${key}`), createRevision: 5n, modRevision: 9n, version: 2n, lease: 0n, ...fields };
 }
 
-/** What protobufjs writes for the same response (the encoder the hand-written one replaced). */
-function protobufjsBytes(header: ResponseHeader, r: RangeResult): Buffer {
-  return Buffer.from(messageType('etcdserverpb.RangeResponse').encode(rangeResponseToWire(header, r)).finish());
+function protobufjsRange(header: ResponseHeader, r: RangeResult): Buffer {
+  return protobufjsBytes('etcdserverpb.RangeResponse', rangeResponseToWire(header, r));
 }
 
 describe('RangeResponse encoding', () => {
-  const headers: ResponseHeader[] = [
-    { clusterId: 0xcdef_0123_4567_89abn, memberId: 0x8e9e_05c5_2164_694dn, revision: 1234n, raftTerm: 3n },
-    { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n },
-  ];
+  const headers = SAMPLE_HEADERS;
   const results: RangeResult[] = [
     { kvs: [], more: false, count: 0n },
     { kvs: [kv('a')], more: false, count: 1n },
@@ -32,7 +29,7 @@ describe('RangeResponse encoding', () => {
   test('gives the bytes protobufjs gives, for empty, keys-only, leased, large and limited results', () => {
     for (const header of headers) {
       for (const r of results) {
-        assert.deepEqual(encodeRangeResponse(header, r), protobufjsBytes(header, r), `${r.kvs.length} kvs at revision ${header.revision}`);
+        assert.deepEqual(encodeRangeResponse(header, r), protobufjsRange(header, r), `${r.kvs.length} kvs at revision ${header.revision}`);
       }
     }
   });

@@ -5,6 +5,7 @@ import { messageType } from '../../src/api/codec/proto-root';
 import type { ResponseHeader } from '../../src/api/member-port';
 import { EventType, type Event } from '../../src/storage/mvcc/types';
 import type { WatchResponse } from '../../src/storage/mvcc/watch/types';
+import { SAMPLE_HEADERS, protobufjsBytes } from './encoder-fixtures';
 
 const NO_FRAGMENTS = 2 ** 30;
 
@@ -19,17 +20,12 @@ function put(key: string, revision: bigint): Event {
   };
 }
 
-/** What protobufjs writes for the same response (the encoder the hand-written one replaced). */
-function protobufjsBytes(header: ResponseHeader, r: WatchResponse): Buffer {
-  return Buffer.from(messageType('etcdserverpb.WatchResponse').encode(watchResponseToWire(header, r)).finish());
+function protobufjsWatch(header: ResponseHeader, r: WatchResponse): Buffer {
+  return protobufjsBytes('etcdserverpb.WatchResponse', watchResponseToWire(header, r));
 }
 
 describe('watch response encoding', () => {
-  const headers: ResponseHeader[] = [
-    { clusterId: 0x1234_5678_9abc_def0n, memberId: 0xfedc_ba98_7654_3210n, revision: 42n, raftTerm: 7n },
-    { clusterId: 0n, memberId: 0n, revision: 0n, raftTerm: 0n },
-    { clusterId: 1n, memberId: 2n, revision: 2n ** 62n, raftTerm: 2n ** 40n },
-  ];
+  const headers = SAMPLE_HEADERS;
   const responses: WatchResponse[] = [
     response({ headerRevision: 42n, watchId: 3n, events: [put('a', 42n)] }),
     response({ watchId: 0n, events: [put('b', 5n), put('c', 6n)] }),
@@ -44,7 +40,7 @@ describe('watch response encoding', () => {
       for (const r of responses) {
         const parts = encodeWatchResponse(header, r, NO_FRAGMENTS);
         assert.equal(parts.length, 1);
-        assert.deepEqual(parts[0], protobufjsBytes(header, r), `watch ${r.watchId} at revision ${header.revision}`);
+        assert.deepEqual(parts[0], protobufjsWatch(header, r), `watch ${r.watchId} at revision ${header.revision}`);
       }
     }
   });
@@ -57,7 +53,7 @@ describe('watch response encoding', () => {
       const [bytes] = encodeWatchResponse(header, response({ watchId, events: [event] }), NO_FRAGMENTS);
       const decoded = type.toObject(type.decode(bytes!), { longs: String }) as { watch_id?: string; header: { revision: string }; events: unknown[] };
       assert.equal(decoded.watch_id ?? '0', watchId.toString());
-      assert.equal(decoded.header.revision, '42');
+      assert.equal(decoded.header.revision, header.revision.toString());
       assert.equal(decoded.events.length, 1);
     }
   });

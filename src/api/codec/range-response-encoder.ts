@@ -1,6 +1,6 @@
 import type { KeyValue, RangeResult } from '../../storage/mvcc/types';
 import type { ResponseHeader } from '../member-port';
-import { WireType, WireWriter, bytesFieldSize, delimitedSize, int64FieldSize, tagSize } from '../../transport/codec/wire-writer';
+import { WireType, WireWriter, boolFieldSize, bytesFieldSize, delimitedSize, int64FieldSize } from '../../transport/codec/wire-writer';
 import { headerRecord } from './hand-encoding';
 
 /**
@@ -33,27 +33,26 @@ function keyValueSize(kv: KeyValue): number {
 }
 
 function writeKeyValue(writer: WireWriter, kv: KeyValue): void {
-  if (kv.key.length > 0) writer.tag(KV_KEY, WireType.LengthDelimited).bytes(kv.key);
+  writer.bytesField(KV_KEY, kv.key);
   writer.int64Field(KV_CREATE_REVISION, kv.createRevision);
   writer.int64Field(KV_MOD_REVISION, kv.modRevision);
   writer.int64Field(KV_VERSION, kv.version);
-  if (kv.value.length > 0) writer.tag(KV_VALUE, WireType.LengthDelimited).bytes(kv.value);
+  writer.bytesField(KV_VALUE, kv.value);
   writer.int64Field(KV_LEASE, kv.lease);
 }
 
 export function encodeRangeResponse(header: ResponseHeader, r: RangeResult): Buffer {
   const head = headerRecord(header);
   const kvSizes = r.kvs.map(keyValueSize);
-  let size = head.length + (r.more ? tagSize(MORE) + 1 : 0) + int64FieldSize(COUNT, r.count);
+  let size = head.length + boolFieldSize(MORE, r.more) + int64FieldSize(COUNT, r.count);
   for (const kvSize of kvSizes) size += delimitedSize(KVS, kvSize);
   const writer = new WireWriter(Buffer.allocUnsafe(size));
-  writer.buf.set(head, 0);
-  writer.pos = head.length;
+  writer.raw(head);
   for (let i = 0; i < r.kvs.length; i++) {
     writer.tag(KVS, WireType.LengthDelimited).varint32(kvSizes[i]!);
     writeKeyValue(writer, r.kvs[i]!);
   }
-  if (r.more) writer.tag(MORE, WireType.Varint).varint32(1);
+  writer.boolField(MORE, r.more);
   writer.int64Field(COUNT, r.count);
   return writer.finish();
 }

@@ -1,6 +1,6 @@
 import type { WatchResponse } from '../../storage/mvcc/watch/types';
 import type { ResponseHeader } from '../member-port';
-import { WireType, WireWriter, delimitedSize, int64FieldSize, tagSize } from '../../transport/codec/wire-writer';
+import { WireWriter, boolFieldSize, bytesFieldSize, int64FieldSize } from '../../transport/codec/wire-writer';
 import { headerRecord } from './hand-encoding';
 
 /**
@@ -16,29 +16,31 @@ const COMPACT_REVISION = 5;
 const CANCEL_REASON = 6;
 const FRAGMENT = 7;
 
+const NO_REASON = Buffer.alloc(0);
+
 /**
  * Fields 1–7 of a WatchResponse (everything but the events, field 11, which follow in the
  * same message), with `fragment` set as given.
  */
 export function encodeWatchResponseHead(header: ResponseHeader, r: WatchResponse, fragment: boolean): Buffer {
   const head = headerRecord(header);
-  const reason = r.cancelReason.length > 0 ? Buffer.from(r.cancelReason, 'utf8') : undefined;
+  // Almost every response has no cancel reason: no buffer is made for it.
+  const reason = r.cancelReason.length > 0 ? Buffer.from(r.cancelReason, 'utf8') : NO_REASON;
   const size =
     head.length +
     int64FieldSize(WATCH_ID, r.watchId) +
-    (r.created ? tagSize(CREATED) + 1 : 0) +
-    (r.canceled ? tagSize(CANCELED) + 1 : 0) +
+    boolFieldSize(CREATED, r.created) +
+    boolFieldSize(CANCELED, r.canceled) +
     int64FieldSize(COMPACT_REVISION, r.compactRevision) +
-    (reason === undefined ? 0 : delimitedSize(CANCEL_REASON, reason.length)) +
-    (fragment ? tagSize(FRAGMENT) + 1 : 0);
+    bytesFieldSize(CANCEL_REASON, reason) +
+    boolFieldSize(FRAGMENT, fragment);
   const writer = new WireWriter(Buffer.allocUnsafe(size));
-  writer.buf.set(head, 0);
-  writer.pos = head.length;
+  writer.raw(head);
   writer.int64Field(WATCH_ID, r.watchId);
-  if (r.created) writer.tag(CREATED, WireType.Varint).varint32(1);
-  if (r.canceled) writer.tag(CANCELED, WireType.Varint).varint32(1);
+  writer.boolField(CREATED, r.created);
+  writer.boolField(CANCELED, r.canceled);
   writer.int64Field(COMPACT_REVISION, r.compactRevision);
-  if (reason !== undefined) writer.tag(CANCEL_REASON, WireType.LengthDelimited).bytes(reason);
-  if (fragment) writer.tag(FRAGMENT, WireType.Varint).varint32(1);
+  writer.bytesField(CANCEL_REASON, reason);
+  writer.boolField(FRAGMENT, fragment);
   return writer.finish();
 }

@@ -3,7 +3,7 @@
  * leader, the only member that tracks when leases expire, for a lease's remaining TTL.
  */
 import { readFields, WireReader } from './wire-reader';
-import { bytesFieldSize, int64FieldSize, tagSize, WireType, WireWriter } from './wire-writer';
+import { boolFieldSize, bytesFieldSize, int64FieldSize, tagSize, WireType, WireWriter } from './wire-writer';
 
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
@@ -21,9 +21,9 @@ export interface TimeToLiveAnswer {
 }
 
 export function encodeTimeToLiveQuery(query: TimeToLiveQuery): Buffer {
-  const writer = new WireWriter(Buffer.allocUnsafe(int64FieldSize(1, query.leaseId) + (query.withKeys ? tagSize(2) + 1 : 0)));
+  const writer = new WireWriter(Buffer.allocUnsafe(int64FieldSize(1, query.leaseId) + boolFieldSize(2, query.withKeys)));
   writer.int64Field(1, query.leaseId);
-  if (query.withKeys) writer.tag(2, VARINT).varint32(1);
+  writer.boolField(2, query.withKeys);
   return writer.finish();
 }
 

@@ -6,7 +6,7 @@ import type { Message } from '../../consensus';
 import type { MemberInfo } from '../../api/member-port';
 import { raftMessageSize, readRaftMessage, writeRaftMessage } from './raft-message-codec';
 import { WireDecodeError, WireReader, expectWireType, readFields } from './wire-reader';
-import { WireType, WireWriter, assertUint64, delimitedSize, tagSize, uint64Size } from './wire-writer';
+import { WireType, WireWriter, assertUint64, boolFieldSize, delimitedSize, tagSize, uint64Size } from './wire-writer';
 
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
@@ -154,7 +154,7 @@ function memberSize(member: MemberInfo): number {
     (member.name === '' ? 0 : delimitedSize(2, Buffer.byteLength(member.name))) +
     stringsSize(3, member.peerUrls) +
     stringsSize(4, member.clientUrls) +
-    (member.isLearner ? tagSize(5) + 1 : 0)
+    boolFieldSize(5, member.isLearner)
   );
 }
 
@@ -171,7 +171,7 @@ function writeMember(writer: WireWriter, member: MemberInfo): void {
   if (member.name !== '') writeString(writer, 2, member.name);
   for (const url of member.peerUrls) writeString(writer, 3, url);
   for (const url of member.clientUrls) writeString(writer, 4, url);
-  if (member.isLearner) writer.tag(5, VARINT).varint32(1);
+  writer.boolField(5, member.isLearner);
 }
 
 export function encodeClusterInfo(info: ClusterInfo): Buffer {

@@ -17,7 +17,7 @@ import {
   type Snapshot,
 } from '../../consensus';
 import { WireDecodeError, WireReader, expectWireType, readFields } from './wire-reader';
-import { WireType, WireWriter, assertUint64, bytesFieldSize, delimitedSize, tagSize, uint64Size, varint32Size } from './wire-writer';
+import { WireType, WireWriter, assertUint64, boolFieldSize, bytesFieldSize, delimitedSize, tagSize, uint64Size, varint32Size } from './wire-writer';
 
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
@@ -73,9 +73,9 @@ export function raftMessageSize(message: Message): number {
   for (const entry of message.entries) size += delimitedSize(7, entrySize(entry));
   size += uint64FieldSize(8, message.commit);
   if (message.snapshot !== undefined) size += delimitedSize(9, snapshotSize(message.snapshot));
-  if (message.reject) size += tagSize(10) + 1;
+  size += boolFieldSize(10, message.reject);
   size += uint64FieldSize(11, message.rejectHint) + bytesFieldSize(12, message.context);
-  if (message.commitOnly === true) size += tagSize(13) + 1;
+  size += boolFieldSize(13, message.commitOnly === true);
   return size;
 }
 
@@ -88,12 +88,6 @@ function writeUint64Field(writer: WireWriter, field: number, value: bigint, name
   writer.uint64(value);
 }
 
-function writeBytesField(writer: WireWriter, field: number, value: Uint8Array): void {
-  if (value.length === 0) return;
-  writer.tag(field, DELIMITED);
-  writer.bytes(value);
-}
-
 function writeEntry(writer: WireWriter, entry: Entry): void {
   writer.tag(7, DELIMITED);
   writer.varint32(entrySize(entry));
@@ -103,7 +97,7 @@ function writeEntry(writer: WireWriter, entry: Entry): void {
     writer.tag(3, VARINT);
     writer.varint32(entry.type);
   }
-  writeBytesField(writer, 4, entry.data);
+  writer.bytesField(4, entry.data);
 }
 
 function writePackedIds(writer: WireWriter, field: number, ids: NodeIdList): void {
@@ -119,7 +113,7 @@ function writePackedIds(writer: WireWriter, field: number, ids: NodeIdList): voi
 function writeSnapshot(writer: WireWriter, snapshot: Snapshot): void {
   writer.tag(9, DELIMITED);
   writer.varint32(snapshotSize(snapshot));
-  writeBytesField(writer, 1, snapshot.data);
+  writer.bytesField(1, snapshot.data);
   writer.tag(2, DELIMITED);
   writer.varint32(metadataSize(snapshot));
   writer.tag(1, DELIMITED);
@@ -144,16 +138,10 @@ export function writeRaftMessage(writer: WireWriter, message: Message): void {
   for (const entry of message.entries) writeEntry(writer, entry);
   writeUint64Field(writer, 8, message.commit, 'commit');
   if (message.snapshot !== undefined) writeSnapshot(writer, message.snapshot);
-  if (message.reject) {
-    writer.tag(10, VARINT);
-    writer.varint32(1);
-  }
+  writer.boolField(10, message.reject);
   writeUint64Field(writer, 11, message.rejectHint, 'rejectHint');
-  writeBytesField(writer, 12, message.context);
-  if (message.commitOnly === true) {
-    writer.tag(13, VARINT);
-    writer.varint32(1);
-  }
+  writer.bytesField(12, message.context);
+  writer.boolField(13, message.commitOnly === true);
 }
 
 export function encodeRaftMessage(message: Message): Buffer {

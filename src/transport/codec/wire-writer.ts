@@ -53,6 +53,11 @@ export function bytesFieldSize(field: number, value: Uint8Array): number {
   return value.length === 0 ? 0 : delimitedSize(field, value.length);
 }
 
+/** Size of a bool field; false is left out. */
+export function boolFieldSize(field: number, value: boolean): number {
+  return value ? tagSize(field) + 1 : 0;
+}
+
 /** Writes into a buffer sized in advance; the caller asserts the final position. */
 export class WireWriter {
   pos = 0;
@@ -96,6 +101,22 @@ export class WireWriter {
   /** An int64 varint field (tag and value); a zero value is left out, as proto3 does. */
   int64Field(field: number, value: bigint): void {
     if (value !== 0n) this.tag(field, WireType.Varint).uint64(asUint64(value));
+  }
+
+  /** A bytes field (tag, length, bytes); an empty value is left out, as proto3 does. */
+  bytesField(field: number, value: Uint8Array): void {
+    if (value.length > 0) this.tag(field, WireType.LengthDelimited).bytes(value);
+  }
+
+  /** A bool field; false is left out, as proto3 does. */
+  boolField(field: number, value: boolean): void {
+    if (value) this.tag(field, WireType.Varint).varint32(1);
+  }
+
+  /** Bytes already encoded (a cached field record), copied as they are. */
+  raw(encoded: Uint8Array): void {
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
   }
 
   bytes(value: Uint8Array): void {
