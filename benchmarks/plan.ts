@@ -26,6 +26,9 @@ export const PLAN: PlannedWorkload[] = [
   { label: 'lease-keepalive, 64 clients', workload: 'lease-keepalive', kind: 'throughput', options: { clients: 64, conns: 8 } },
   { label: 'lock, 1 name, 16 clients', workload: 'lock', kind: 'throughput', options: { clients: 16, conns: 4, lockNames: 1 } },
   { label: 'lock, 64 names, 64 clients', workload: 'lock', kind: 'throughput', options: { clients: 64, conns: 8, lockNames: 64 } },
+  // The same cycles through etcd's lock service: the server runs the mutex, the client makes two calls.
+  { label: 'v3lock RPC, 1 name, 16 clients', workload: 'v3lock', kind: 'throughput', options: { clients: 16, conns: 4, lockNames: 1 } },
+  { label: 'v3lock RPC, 64 names, 64 clients', workload: 'v3lock', kind: 'throughput', options: { clients: 64, conns: 8, lockNames: 64 } },
   // Last: it kills a member. A 2 s session TTL (etcd's minimum here is 1.5 s) bounds the wait.
   { label: 'election failover', workload: 'election-failover', kind: 'failover', options: { sessionTtlSeconds: 2 } },
 ];

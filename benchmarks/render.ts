@@ -29,6 +29,8 @@ const TARGETS: Record<string, { throughput?: string; p99?: string }> = {
   'range serializable, 64 clients': { throughput: '≥ 1.0' },
   'lock, 1 name, 16 clients': { throughput: '≥ 1.0' },
   'lock, 64 names, 64 clients': { throughput: '≥ 1.0' },
+  'v3lock RPC, 1 name, 16 clients': { throughput: '≥ 1.0' },
+  'v3lock RPC, 64 names, 64 clients': { throughput: '≥ 1.0' },
 };
 
 function num(value: number, digits = 1): string {

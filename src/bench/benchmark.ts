@@ -8,6 +8,7 @@ import { lockWorkload } from './workloads/lock';
 import { leaseKeepAliveWorkload } from './workloads/lease-keepalive';
 import { putWorkload, txnPutWorkload } from './workloads/put';
 import { rangeWorkload } from './workloads/range';
+import { v3lockWorkload } from './workloads/v3lock';
 import type { WorkloadFactory } from './workloads/types';
 import { watchWorkload } from './workloads/watch';
 
@@ -19,6 +20,7 @@ const WORKER_WORKLOADS: Record<string, WorkloadFactory> = {
   watch: watchWorkload,
   'lease-keepalive': leaseKeepAliveWorkload,
   lock: lockWorkload,
+  v3lock: v3lockWorkload,
 };
 
 export const WORKLOADS = [...Object.keys(WORKER_WORKLOADS), 'election-failover'] as const;
@@ -93,7 +95,7 @@ export async function runBenchmark(workload: string, options: BenchOptions, run:
 function workloadSettings(workload: string, options: BenchOptions): BenchReport['settings'] {
   if (workload === 'range') return { consistency: options.consistency };
   if (workload === 'watch') return { watchers: options.watchers, watchStreams: options.watchStreams };
-  if (workload === 'lock') return { lockNames: options.lockNames };
+  if (workload === 'lock' || workload === 'v3lock') return { lockNames: options.lockNames };
   return {};
 }
 

@@ -26,9 +26,9 @@ export interface BenchOptions {
   watchers: number;
   /** watch: streams the watchers are spread over. */
   watchStreams: number;
-  /** lock: distinct lock names (1 = every worker contends for one name). */
+  /** lock, v3lock: distinct lock names (1 = every worker contends for one name). */
   lockNames: number;
-  /** lock and election-failover: session lease TTL. */
+  /** lock, v3lock and election-failover: session lease TTL. */
   sessionTtlSeconds: number;
   /** election-failover: PIDs of the member processes, in --endpoints order (to kill the leader). */
   memberPids?: number[];

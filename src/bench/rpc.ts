@@ -12,14 +12,24 @@ import { protoDir } from '../paths';
 /** Decoded wire message: proto-loader objects are untyped by nature. */
 export type Wire = Record<string, any>;
 
-export type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Maintenance' | 'Cluster';
+export type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Maintenance' | 'Cluster' | 'Lock';
+
+/** The proto package each service lives in (etcd's lock service has its own). */
+const PACKAGE_OF: Record<ServiceName, string> = {
+  KV: 'etcdserverpb',
+  Watch: 'etcdserverpb',
+  Lease: 'etcdserverpb',
+  Maintenance: 'etcdserverpb',
+  Cluster: 'etcdserverpb',
+  Lock: 'v3lockpb',
+};
 
 let cachedDefinition: protoLoader.PackageDefinition | undefined;
 
 function definitions(): protoLoader.PackageDefinition {
   if (cachedDefinition !== undefined) return cachedDefinition;
   const dir = protoDir();
-  cachedDefinition = protoLoader.loadSync(path.join(dir, 'etcdserverpb', 'rpc.proto'), {
+  cachedDefinition = protoLoader.loadSync([path.join(dir, 'etcdserverpb', 'rpc.proto'), path.join(dir, 'v3lockpb', 'v3lock.proto')], {
     keepCase: true,
     longs: String,
     enums: Number,
@@ -32,8 +42,9 @@ function definitions(): protoLoader.PackageDefinition {
 }
 
 function method(service: ServiceName, name: string): protoLoader.MethodDefinition<Wire, Wire> {
-  const found = (definitions()[`etcdserverpb.${service}`] as protoLoader.ServiceDefinition | undefined)?.[name];
-  if (found === undefined) throw new Error(`unknown method etcdserverpb.${service}/${name}`);
+  const fullName = `${PACKAGE_OF[service]}.${service}`;
+  const found = (definitions()[fullName] as protoLoader.ServiceDefinition | undefined)?.[name];
+  if (found === undefined) throw new Error(`unknown method ${fullName}/${name}`);
   return found as protoLoader.MethodDefinition<Wire, Wire>;
 }
 

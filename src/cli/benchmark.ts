@@ -82,8 +82,8 @@ export function registerBenchmarkCommand(program: Command): void {
     .option('--consistency <l|s>', 'range: linearizable (l) or serializable (s)', d.consistency)
     .option('--watchers <n>', 'watch: number of watchers', integer, d.watchers)
     .option('--watch-streams <n>', 'watch: streams the watchers share', integer, d.watchStreams)
-    .option('--lock-names <n>', 'lock: distinct lock names (1 = one contended lock)', integer, d.lockNames)
-    .option('--session-ttl <seconds>', 'lock/election-failover: session lease TTL', integer, d.sessionTtlSeconds)
+    .option('--lock-names <n>', 'lock, v3lock: distinct lock names (1 = one contended lock)', integer, d.lockNames)
+    .option('--session-ttl <seconds>', 'lock, v3lock, election-failover: session lease TTL', integer, d.sessionTtlSeconds)
     .option('--member-pids <pids>', 'election-failover: member PIDs in --endpoints order (the leader is SIGKILLed)')
     .option('--json', 'print the report as JSON')
     .action(async (workload: string, flags: BenchmarkFlags) => {

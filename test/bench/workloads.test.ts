@@ -29,6 +29,8 @@ describe('latchkey benchmark workloads against one latchkey member', () => {
     ['lease-keepalive', {}],
     ['lock', { lockNames: 1 }],
     ['lock', { lockNames: 4 }],
+    ['v3lock', { lockNames: 1 }],
+    ['v3lock', { lockNames: 4 }],
   ];
   for (const [workload, overrides] of cases) {
     test(`${workload} ${JSON.stringify(overrides)}: runs exactly --total operations without errors`, async () => {
