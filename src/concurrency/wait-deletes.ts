@@ -1,4 +1,5 @@
-import type { MemberPort, RequestContext, ResponseHeader } from '../api/member-port';
+import type { Answer, MemberPort, RequestContext, ResponseHeader } from '../api/member-port';
+import type { RangeResult } from '../storage/mvcc/types';
 import { EventType } from '../storage/mvcc/types';
 import { lastCreatedBeforeRange } from './keys';
 import { throwIfCanceled } from './request-errors';
@@ -39,10 +40,27 @@ export async function waitDeletes(
   if (maxCreateRevision <= 0n) throw new Error(`waitDeletes needs a positive revision, got ${maxCreateRevision}`);
   for (let pass = 0; pass < MAX_PREDECESSORS; pass++) {
     throwIfCanceled(ctx.signal);
-    const answer = await member.kv.range(lastCreatedBeforeRange(prefix, maxCreateRevision), ctx);
+    const answer = await newestPredecessor(member, prefix, maxCreateRevision, ctx);
     const predecessor = answer.result.kvs[0];
     if (predecessor === undefined) return answer.header;
     await waitDelete(member, predecessor.key, answer.header.revision, ctx);
   }
   throw new Error(`waitDeletes went through ${MAX_PREDECESSORS} predecessors under ${prefix.toString()}`);
+}
+
+/**
+ * The newest key ahead of ours, read from this member's own store when that is enough. Every
+ * key ahead of ours was created before it, so that set only shrinks; a store at or past our
+ * key's revision holds each of them that is still alive. A local read there that finds none
+ * proves none remains anywhere, and one that finds a key deleted since only costs a watch
+ * that replays the delete from history. The member that ran our txn applied it before
+ * answering, so the local read qualifies and the ReadIndex round (a heartbeat round through
+ * the leader, twice per contended acquire) is skipped; a store behind our key (not expected)
+ * is read again linearizably.
+ */
+async function newestPredecessor(member: MemberPort, prefix: Buffer, maxCreateRevision: bigint, ctx: RequestContext): Promise<Answer<RangeResult>> {
+  const range = lastCreatedBeforeRange(prefix, maxCreateRevision);
+  const local = await member.kv.range({ ...range, serializable: true }, ctx);
+  if (local.header.revision > maxCreateRevision) return local;
+  return member.kv.range(range, ctx);
 }
