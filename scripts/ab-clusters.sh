@@ -41,8 +41,8 @@ run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op"
   out=$(node bin/latchkey benchmark "$@" --endpoints "${endpoints[$label]}" 2>/dev/null)
   after=$(cpu "${pids[$label]}")
   ops=$(awk '/Ops:/{print $2}' <<< "$out"); rps=$(awk '/Requests\/sec:/{print $2}' <<< "$out")
-  p50=$(awk '/ p50 /{print $2}' <<< "$out")
-  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" -v p="$p50" 'BEGIN{printf "%s %.3f %s\n", r, c/o, p}'
+  p50=$(awk '/ p50 /{print $2}' <<< "$out"); p99=$(awk '/ p99 /{print $2}' <<< "$out")
+  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" -v p="$p50" -v q="$p99" 'BEGIN{printf "%s %.3f %s %s\n", r, c/o, p, q}'
 }
 bench=("$@")
 warm=()
@@ -59,7 +59,7 @@ for r in $(seq 1 "$rounds"); do
   order="A B"; [ $((r % 2)) = 0 ] && order="B A"
   for label in $order; do
     line=$(run "$label" "${bench[@]}")
-    echo "round $r $label: $line (ops/s, members' CPU ms/op, p50 ms)" >&2
+    echo "round $r $label: $line (ops/s, members' CPU ms/op, p50 ms, p99 ms)" >&2
     if [ "$label" = A ]; then resA+=("$line"); else resB+=("$line"); fi
   done
 done
@@ -72,3 +72,5 @@ awk -v a="$mA" -v b="$mB" 'BEGIN{printf "| ops/s (median of runs) | %s | %s | %.
 awk -v a="$cA" -v b="$cB" 'BEGIN{printf "| members CPU ms/op (median) | %s | %s | %.2f× |\n", a, b, b/a}'
 lA=$(printf '%s\n' "${resA[@]}" | awk '{print $3}' | median); lB=$(printf '%s\n' "${resB[@]}" | awk '{print $3}' | median)
 awk -v a="$lA" -v b="$lB" 'BEGIN{printf "| p50 latency ms (median) | %s | %s | %.2f× |\n", a, b, b/a}'
+qA=$(printf '%s\n' "${resA[@]}" | awk '{print $4}' | median); qB=$(printf '%s\n' "${resB[@]}" | awk '{print $4}' | median)
+awk -v a="$qA" -v b="$qB" 'BEGIN{printf "| p99 latency ms (median) | %s | %s | %.2f× |\n", a, b, b/a}'
