@@ -1,4 +1,5 @@
-import { Client, Mutex, Session } from '../../../clients/typescript/src';
+import { Mutex } from '../../../clients/typescript/src';
+import { openWorkerSessions } from './sessions';
 import type { WorkloadFactory } from './types';
 
 /**
@@ -7,16 +8,7 @@ import type { WorkloadFactory } from './types';
  * every worker contend for one lock; --lock-names ≥ clients gives each worker its own.
  */
 export const lockWorkload: WorkloadFactory = async (options, pool) => {
-  const clients = pool.channels.map((channel) => new Client({ endpoints: [channel.endpoint], maxRetries: 0 }));
-  const sessions: Session[] = [];
-  try {
-    for (let worker = 0; worker < options.clients; worker++) {
-      sessions.push(await Session.create(clients[worker % clients.length]!, { ttlSeconds: options.sessionTtlSeconds }));
-    }
-  } catch (error) {
-    for (const client of clients) client.close();
-    throw error;
-  }
+  const { sessions, close } = await openWorkerSessions(options, pool);
   const runId = Date.now().toString(36);
   return {
     op: async (worker) => {
@@ -24,9 +16,6 @@ export const lockWorkload: WorkloadFactory = async (options, pool) => {
       await mutex.lock();
       await mutex.unlock();
     },
-    close: async () => {
-      await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
-      for (const client of clients) client.close();
-    },
+    close,
   };
 };

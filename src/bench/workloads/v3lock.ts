@@ -1,4 +1,4 @@
-import { Client, Session } from '../../../clients/typescript/src';
+import { openWorkerSessions } from './sessions';
 import type { WorkloadFactory } from './types';
 
 /**
@@ -9,16 +9,7 @@ import type { WorkloadFactory } from './types';
  * own session lease (kept alive by the repository client) and locks name w mod lockNames.
  */
 export const v3lockWorkload: WorkloadFactory = async (options, pool) => {
-  const clients = pool.channels.map((channel) => new Client({ endpoints: [channel.endpoint], maxRetries: 0 }));
-  const sessions: Session[] = [];
-  try {
-    for (let worker = 0; worker < options.clients; worker++) {
-      sessions.push(await Session.create(clients[worker % clients.length]!, { ttlSeconds: options.sessionTtlSeconds }));
-    }
-  } catch (error) {
-    for (const client of clients) client.close();
-    throw error;
-  }
+  const { sessions, close } = await openWorkerSessions(options, pool);
   const runId = Date.now().toString(36);
   return {
     op: async (worker) => {
@@ -29,9 +20,6 @@ export const v3lockWorkload: WorkloadFactory = async (options, pool) => {
       if (!Buffer.isBuffer(key) || key.length === 0) throw new Error('Lock/Lock answered without a key');
       await channel.unary('Lock', 'Unlock', { key });
     },
-    close: async () => {
-      await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
-      for (const client of clients) client.close();
-    },
+    close,
   };
 };
