@@ -1,6 +1,5 @@
 import type { Answer, MemberPort, RequestContext, ResponseHeader } from '../api/member-port';
-import type { RangeResult } from '../storage/mvcc/types';
-import { EventType } from '../storage/mvcc/types';
+import { EventType, type RangeResult } from '../storage/mvcc/types';
 import { lastCreatedBeforeRange } from './keys';
 import { throwIfCanceled } from './request-errors';
 import { WatchSubscription } from './watch-subscription';

@@ -3,7 +3,7 @@
  * leader, the only member that tracks when leases expire, for a lease's remaining TTL.
  */
 import { readFields, WireReader } from './wire-reader';
-import { boolFieldSize, bytesFieldSize, int64FieldSize, tagSize, WireType, WireWriter } from './wire-writer';
+import { boolFieldSize, delimitedSize, int64FieldSize, WireType, WireWriter } from './wire-writer';
 
 const VARINT = WireType.Varint;
 const DELIMITED = WireType.LengthDelimited;
@@ -42,7 +42,7 @@ export function decodeTimeToLiveQuery(bytes: Uint8Array): TimeToLiveQuery {
 export function encodeTimeToLiveAnswer(answer: TimeToLiveAnswer): Buffer {
   let size = int64FieldSize(1, answer.ttlSeconds) + int64FieldSize(2, answer.grantedTtlSeconds);
   // Every key is written, an empty one too, so the list keeps its length.
-  for (const key of answer.keys) size += key.length === 0 ? tagSize(3) + 1 : bytesFieldSize(3, key);
+  for (const key of answer.keys) size += delimitedSize(3, key.length);
   const writer = new WireWriter(Buffer.allocUnsafe(size));
   writer.int64Field(1, answer.ttlSeconds);
   writer.int64Field(2, answer.grantedTtlSeconds);
