@@ -13,6 +13,8 @@ export interface RunInfo {
   durationSeconds: number;
   /** Unmeasured warm-up run before each measured one. */
   warmupSeconds: number;
+  /** Unmeasured put load on each fresh cluster before its first warm row. */
+  clusterWarmupSeconds: number;
   machine: string;
   etcdVersion: string;
   nodeVersion: string;
@@ -100,6 +102,7 @@ export function renderMarkdown(info: RunInfo, summaries: WorkloadSummary[], rss:
     `# latchkey vs etcd — ${info.date}`,
     '',
     `Commit \`${info.commit}\`; mode **${info.mode}**: ${info.repeats} repeats, ${info.durationSeconds} s per workload after ${info.warmupSeconds} s of the same workload unmeasured (both targets), etcd and latchkey runs interleaved;`,
+    `each fresh cluster first takes ${info.clusterWarmupSeconds} s of unmeasured put load (64 clients), except for the cold row, measured before it with no warm-up at all;`,
     `3-member clusters on loopback (--heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000, fsync on), 256-byte values, the same client (\`latchkey benchmark\`) for both.`,
     `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s; load average at the end ${info.loadAverage}.`,
     '',
