@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { runBenchmark } from '../src/bench/benchmark';
 import { BenchCluster, ClusterKind, ClusterSettings } from '../src/bench/cluster';
 import { projectRoot } from '../src/paths';
+import { readCpuTimes, stealPercent } from './cpu-steal';
 import { CLUSTER_WARMUP, optionsFor, PLAN, PlannedWorkload, runOrder } from './plan';
 import { renderMarkdown, renderRssTable, renderSvg, renderTable, RunInfo } from './render';
 import { RssRecord, RunRecord, summariseAll } from './summary';
@@ -187,6 +188,7 @@ function describeCommit(): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const startedMs = Date.now();
+  const cpuAtStart = readCpuTimes();
   // Read before the run: the build under test is the tree as it is now.
   const commit = describeCommit();
   const records: RunRecord[] = [];
@@ -210,6 +212,7 @@ async function main(): Promise<void> {
     nodeVersion: process.version,
     wallSeconds: (Date.now() - startedMs) / 1000,
     loadAverage: os.loadavg().map((load) => load.toFixed(1)).join(' / '),
+    stealPercent: stealPercent(cpuAtStart, readCpuTimes()),
   };
   const summaries = summariseAll(records);
   const resultsDir = args.outDir === undefined ? path.join(projectRoot(), 'benchmarks', 'results') : path.resolve(args.outDir);

@@ -21,6 +21,8 @@ export interface RunInfo {
   wallSeconds: number;
   /** 1/5/15-minute load averages at the end: other work on the machine skews the numbers. */
   loadAverage: string;
+  /** Share of the machine's CPU time the hypervisor took during the run (NaN off Linux). */
+  stealPercent: number;
 }
 
 /** Targets from issue 6: throughput ratio floor / latency ratio ceiling per row. */
@@ -104,7 +106,7 @@ export function renderMarkdown(info: RunInfo, summaries: WorkloadSummary[], rss:
     `Commit \`${info.commit}\`; mode **${info.mode}**: ${info.repeats} repeats, ${info.durationSeconds} s per workload after ${info.warmupSeconds} s of the same workload unmeasured (both targets), etcd and latchkey runs interleaved;`,
     `each fresh cluster first takes ${info.clusterWarmupSeconds} s of unmeasured put load (64 clients), except for the cold row, measured before it with no warm-up at all;`,
     `3-member clusters on loopback (--heartbeat-interval 100 --election-timeout 1000 --snapshot-count 10000, fsync on), 256-byte values, the same client (\`latchkey benchmark\`) for both.`,
-    `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s; load average at the end ${info.loadAverage}.`,
+    `Machine: ${info.machine}; etcd ${info.etcdVersion}; node ${info.nodeVersion}; wall time ${Math.round(info.wallSeconds)} s; load average at the end ${info.loadAverage}; CPU time stolen by the hypervisor during the run ${Number.isFinite(info.stealPercent) ? `${info.stealPercent.toFixed(1)} %` : 'unknown'}.`,
     '',
     'Ratios are latchkey / etcd of the medians over the repeats: above 1.0× is better for ops/s, below 1.0× is better for latency and failover times.',
     '',

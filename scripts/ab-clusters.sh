@@ -4,7 +4,7 @@
 #   scripts/ab-clusters.sh <A> <B> <rounds> <benchmark args...>
 # A and B are dist directories, or the word "etcd" for /usr/bin/etcd (NODE_FLAGS_A / NODE_FLAGS_B
 # add node flags to that side's members, e.g. NODE_FLAGS_B=--max-semi-space-size=32). Both 3-member clusters
-# run side by side for the whole comparison; each is warmed up with the workload (10 s), then
+# run side by side for the whole comparison; each is warmed up with the workload (WARMUP_SECONDS, 30), then
 # the benchmark alternates A, B, A, B, ... (<rounds> pairs, the order flipped every pair) and
 # the members' CPU per operation is read from /proc for each run. Prints one line per run
 # and the medians; nothing is asserted.
@@ -34,15 +34,18 @@ for label in A B; do
   wait_for_cluster "${endpoints[$label]}" || { echo "cluster $label did not start; logs in $data" >&2; exit 1; }
 done
 cpu() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
-run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op"
-  local label=$1 before after out ops rps
+# "steal total" jiffies of the machine (/proc/stat): the hypervisor's share skews a round.
+machine_cpu() { awk '/^cpu /{t=0; for (i=2; i<=9; i++) t+=$i; print $9, t}' /proc/stat; }
+run() { # <label>: one benchmark run, prints "ops/s cpu-ms-per-op p50 p99 steal%"
+  local label=$1 before after out ops rps m0 m1
   shift
-  before=$(cpu "${pids[$label]}")
+  before=$(cpu "${pids[$label]}"); m0=$(machine_cpu)
   out=$(node bin/latchkey benchmark "$@" --endpoints "${endpoints[$label]}" 2>/dev/null)
-  after=$(cpu "${pids[$label]}")
+  after=$(cpu "${pids[$label]}"); m1=$(machine_cpu)
   ops=$(awk '/Ops:/{print $2}' <<< "$out"); rps=$(awk '/Requests\/sec:/{print $2}' <<< "$out")
   p50=$(awk '/ p50 /{print $2}' <<< "$out"); p99=$(awk '/ p99 /{print $2}' <<< "$out")
-  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" -v p="$p50" -v q="$p99" 'BEGIN{printf "%s %.3f %s %s\n", r, c/o, p, q}'
+  awk -v r="$rps" -v c="$(( (after - before) * 10 ))" -v o="$ops" -v p="$p50" -v q="$p99" -v m0="$m0" -v m1="$m1" \
+    'BEGIN{split(m0, a, " "); split(m1, b, " "); s = b[2] > a[2] ? 100 * (b[1] - a[1]) / (b[2] - a[2]) : 0; printf "%s %.3f %s %s %.1f\n", r, c/o, p, q, s}'
 }
 bench=("$@")
 warm=()
@@ -51,15 +54,17 @@ for arg in "${bench[@]}"; do
   if [ $skip = 1 ]; then skip=0; continue; fi
   case $arg in --duration|--total) skip=1 ;; --duration=*|--total=*) ;; *) warm+=("$arg") ;; esac
 done
-echo "warming up both clusters (10 s each) ..." >&2
-node bin/latchkey benchmark "${warm[@]}" --duration 10s --endpoints "${endpoints[A]}" >/dev/null 2>&1 || true
-node bin/latchkey benchmark "${warm[@]}" --duration 10s --endpoints "${endpoints[B]}" >/dev/null 2>&1 || true
+# New latchkey members run slower until V8 has compiled their hot paths (~30 s of load).
+warmup=${WARMUP_SECONDS:-30}
+echo "warming up both clusters (${warmup} s each) ..." >&2
+node bin/latchkey benchmark "${warm[@]}" --duration "${warmup}s" --endpoints "${endpoints[A]}" >/dev/null 2>&1 || true
+node bin/latchkey benchmark "${warm[@]}" --duration "${warmup}s" --endpoints "${endpoints[B]}" >/dev/null 2>&1 || true
 resA=(); resB=()
 for r in $(seq 1 "$rounds"); do
   order="A B"; [ $((r % 2)) = 0 ] && order="B A"
   for label in $order; do
     line=$(run "$label" "${bench[@]}")
-    echo "round $r $label: $line (ops/s, members' CPU ms/op, p50 ms, p99 ms)" >&2
+    echo "round $r $label: $line (ops/s, members' CPU ms/op, p50 ms, p99 ms, CPU stolen %)" >&2
     if [ "$label" = A ]; then resA+=("$line"); else resB+=("$line"); fi
   done
 done
