@@ -58,7 +58,10 @@ function parseArgs(argv: string[]): CompareArgs {
     durationSeconds: 8,
     warmupSeconds: DEFAULT_WARMUP_SECONDS,
     clusterWarmupSeconds: DEFAULT_CLUSTER_WARMUP_SECONDS,
-    mode: 'full', scale: false, scaleKeys: DEFAULT_SCALE_KEYS };
+    mode: 'full',
+    scale: false,
+    scaleKeys: DEFAULT_SCALE_KEYS,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): number => {
@@ -149,7 +152,7 @@ async function runOnCluster(kind: ClusterKind, repeat: number, args: CompareArgs
     if (warm.length > 0 && args.clusterWarmupSeconds > 0) {
       const options = optionsFor(CLUSTER_WARMUP, cluster.endpoints, args.clusterWarmupSeconds);
       const report = await runBenchmark(CLUSTER_WARMUP.workload, options, { progressOut: process.stderr });
-      say(`${kind} cluster warm-up (${CLUSTER_WARMUP.label}, ${args.clusterWarmupSeconds} s, not measured): ${report.throughputPerSecond.toFixed(1)} ops/s`);
+      say(`${kind} cluster warm-up (${CLUSTER_WARMUP.label}, ${args.clusterWarmupSeconds} s, not measured): ${report.throughputPerSecond.toFixed(1)} ops/s, ${report.errors} errors`);
     }
     for (const planned of warm) await runPlanned(cluster, planned, args, repeat, records, rss);
   } finally {
