@@ -14,7 +14,7 @@ import { DEFAULT_MAX_TXN_OPS, validateRange, validateTxn } from './request-valid
 import { readInt64 } from './revision';
 import { blobMetaKey, MetaKey, openDatabases, type MvccDatabases } from './schema';
 import { BatchWriter, type StoreCounters, type StoreWriter } from './store-writer';
-import { bytesInUse, contentHash, copyDatabase, dataFileBytes, installDatabaseCopy } from './store-files';
+import { bytesInUse, contentHash, copyDatabase, installDatabaseCopy, usedFileBytes } from './store-files';
 import { decodeKeyValue } from './key-value-codec';
 import { planTxn } from './txn-compare';
 import type { Event, RangeRequest, RangeResult, TxnRequest, TxnResult } from './types';
@@ -57,6 +57,7 @@ export class MvccStore implements HistorySource {
   private view: KvView;
   private counters: StoreCounters;
   private closed = false;
+  private lastDbSizeBytes = 0n;
   private writing = false;
 
   private constructor(
@@ -217,8 +218,10 @@ export class MvccStore implements HistorySource {
     return contentHash(this.dbs);
   }
 
+  /** The used length of the data file; while the environment is closed (a reopen), the last one read. */
   dbSizeBytes(): bigint {
-    return dataFileBytes(this.directory);
+    if (!this.closed) this.lastDbSizeBytes = usedFileBytes(this.dbs);
+    return this.lastDbSizeBytes;
   }
 
   dbSizeInUseBytes(): bigint {

@@ -47,10 +47,16 @@ const DATABASE_OPTIONS = { keyEncoding: 'binary', encoding: 'binary' } as const;
 export function openDatabases(directory: string, mapSizeBytes: number | undefined): MvccDatabases {
   // noSync: commits never fsync on the event loop. Durability of applied entries comes
   // from the WAL; flushed() forces an fsync on a worker thread when a snapshot needs it.
+  // useWritemap: a commit changes pages in place in the map instead of copying each dirty
+  // page out with pwrite (an apply transaction of 12 puts: 165 instead of 270 µs). The data
+  // file then grows in map-size steps, so its size is read from LMDB's last page
+  // (store-files.ts usedFileBytes), not from the file. Every open of a store goes through
+  // here, so no process ever mixes write-map and plain opens of one environment.
   const root = open<Uint8Array, Uint8Array>(directory, {
     ...DATABASE_OPTIONS,
     maxDbs: 8,
     noSync: true,
+    useWritemap: true,
     ...(mapSizeBytes !== undefined ? { mapSize: mapSizeBytes } : {}),
   });
   return {

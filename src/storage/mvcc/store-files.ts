@@ -25,8 +25,19 @@ export function installDatabaseCopy(file: string, directory: string): void {
   fs.copyFileSync(file, path.join(directory, DATA_FILE));
 }
 
-export function dataFileBytes(directory: string): bigint {
-  return BigInt(fs.statSync(path.join(directory, DATA_FILE)).size);
+interface EnvironmentStats {
+  pageSize: number;
+  lastPageNumber: number;
+}
+
+/**
+ * The bytes of the data file LMDB has used: up to its last allocated page. Without a write
+ * map this equals the file's size; with one the file is extended to the whole map, sparse,
+ * so its size says nothing about the data (etcd's dbSize is bbolt's used file length).
+ */
+export function usedFileBytes(dbs: MvccDatabases): bigint {
+  const stats = dbs.root.getStats() as EnvironmentStats;
+  return BigInt(stats.lastPageNumber + 1) * BigInt(stats.pageSize);
 }
 
 interface TreeStats {

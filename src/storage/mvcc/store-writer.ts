@@ -1,4 +1,3 @@
-import { TransactionFlags } from 'lmdb';
 import { Errors } from '../../errors';
 import type { Logger } from '../../log';
 import { compactHistory } from './compaction';
@@ -20,7 +19,7 @@ import type {
   TxnResult,
   WriteOutcome,
 } from './types';
-import { applyDeleteRange, applyPut, applyTxnPath, checkPut, checkTxnPath, pathCanFailMidway, type LeaseExists } from './write-ops';
+import { applyDeleteRange, applyPut, applyTxnPath, checkPathMidway, checkPut, checkTxnPath, type LeaseExists } from './write-ops';
 import { encodeLease, type LeaseRecord } from './lease-record';
 
 export interface StoreWriter {
@@ -53,8 +52,8 @@ export interface StoreCounters {
  *
  * Atomicity per request: every check that can fail runs before the request's first write, so
  * an EtcdError leaves the batch as it was and the caller may go on with the next request.
- * The one txn shape that can still fail midway (see pathCanFailMidway) runs in an LMDB child
- * transaction that is aborted on failure.
+ * That includes the one txn shape whose failure only shows midway (checkPathMidway replays it
+ * first).
  */
 export class BatchWriter implements StoreWriter {
   private readonly counters: StoreCounters;
@@ -93,10 +92,9 @@ export class BatchWriter implements StoreWriter {
     const plan = planTxn(this.view, req);
     const beginRevision = this.counters.currentRevision;
     checkTxnPath({ view: this.view, leaseExists, beginRevision, compactMain: this.counters.compactMain }, req, plan);
+    checkPathMidway(this.view, req, plan);
     const scope = this.beginRequest();
-    const apply = (): TxnResult => applyTxnPath(scope, this.view, this.counters.compactMain, req, plan);
-    // transactionSync inside the batch's transaction runs as an abortable child transaction.
-    const result = pathCanFailMidway(req, plan) ? this.dbs.root.transactionSync(apply, TransactionFlags.ABORTABLE) : apply();
+    const result = applyTxnPath(scope, this.view, this.counters.compactMain, req, plan);
     return { result, outcome: this.endRequest(scope) };
   }
 

@@ -1,5 +1,6 @@
 import { Errors } from '../../errors';
 import type { KvView } from './kv-view';
+import { inKeyRange } from './key-range';
 import { executeRange } from './range-executor';
 import type { RequestScope } from './request-scope';
 import type { TxnPlan } from './txn-compare';
@@ -33,9 +34,10 @@ export function applyPut(scope: RequestScope, view: KvView, req: PutRequest): Pu
   let lease = req.lease;
   if (req.ignoreValue || req.ignoreLease) {
     const current = view.getLatest(req.key);
-    // Only reachable when an earlier op of the same txn deleted the key through a "\0"
-    // range, which etcd's interval check lets through (etcd panics here).
-    if (current === undefined) throw Errors.keyNotFound();
+    // An earlier op of the same txn may have deleted the key through a "\0" range, which
+    // etcd's interval check lets through (etcd panics here); checkPathMidway refuses that
+    // path before its first write, so reaching this is a bug, not a request to refuse.
+    if (current === undefined) throw new Error(`ignore_value/ignore_lease put of a deleted key reached apply; checkPathMidway should have refused it`);
     if (req.ignoreValue) value = current.value;
     if (req.ignoreLease) lease = current.lease;
   }
@@ -100,7 +102,7 @@ function nestedPlan(plan: TxnPlan, index: number): TxnPlan {
 }
 
 /** Whether applying the path can still fail after its checks passed (see applyPut). */
-export function pathCanFailMidway(req: TxnRequest, plan: TxnPlan): boolean {
+function pathCanFailMidway(req: TxnRequest, plan: TxnPlan): boolean {
   let deletes = false;
   let ignoringPuts = false;
   const visit = (txn: TxnRequest, txnPlan: TxnPlan): void => {
@@ -112,6 +114,42 @@ export function pathCanFailMidway(req: TxnRequest, plan: TxnPlan): boolean {
   };
   visit(req, plan);
   return deletes && ignoringPuts;
+}
+
+/** A write of the path, in execution order, as far as key existence is concerned. */
+type PathWrite = { kind: 'put'; key: Buffer } | { kind: 'delete'; key: Buffer; rangeEnd: Buffer };
+
+/**
+ * Refuses, before anything is written, the one path that would otherwise fail midway: an
+ * ignore_value/ignore_lease put of a key an earlier op of the same txn deleted (see
+ * applyPut). It replays the path's puts and deletes over the committed view, so a failing
+ * txn never needs an LMDB child transaction to undo half of it (child transactions do not
+ * exist with the write map the store runs on).
+ */
+export function checkPathMidway(view: KvView, req: TxnRequest, plan: TxnPlan): void {
+  if (!pathCanFailMidway(req, plan)) return;
+  const writes: PathWrite[] = [];
+  const exists = (key: Buffer): boolean => {
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const write = writes[i]!;
+      if (write.kind === 'put' && write.key.equals(key)) return true;
+      if (write.kind === 'delete' && inKeyRange(key, write.key, write.rangeEnd)) return false;
+    }
+    return view.getLatest(key) !== undefined;
+  };
+  const visit = (txn: TxnRequest, txnPlan: TxnPlan): void => {
+    chosenOps(txn, txnPlan).forEach((op, i) => {
+      if (op.kind === 'put') {
+        if ((op.put.ignoreValue || op.put.ignoreLease) && !exists(op.put.key)) throw Errors.keyNotFound();
+        writes.push({ kind: 'put', key: op.put.key });
+      } else if (op.kind === 'deleteRange') {
+        writes.push({ kind: 'delete', key: op.deleteRange.key, rangeEnd: op.deleteRange.rangeEnd });
+      } else if (op.kind === 'txn') {
+        visit(op.txn, nestedPlan(txnPlan, i));
+      }
+    });
+  };
+  visit(req, plan);
 }
 
 /** Runs the chosen branch; inner header revisions follow etcd (facts §3). */

@@ -246,6 +246,18 @@ describe('txn execution (facts §3, §7)', () => {
     assert.deepEqual(keysOf(opened.store, rangeReq('a', '\0')), ['a', 'after', 'b', 'before']);
   });
 
+  test('the same refusal reaches into a nested txn; a put outside the deleted range still goes through', () => {
+    assertEtcdError(
+      () => txn(opened.store, txnReq([], [op.del(deleteReq('a', '\0')), op.txn(txnReq([], [op.put(putReq('b', '', { ignoreValue: true }))]))]), leaseExists),
+      'etcdserver: key not found',
+    );
+    assert.deepEqual(keysOf(opened.store, rangeReq('a', '\0')), ['a', 'b']);
+    const before = opened.store.range(rangeReq('a')).kvs[0].value;
+    txn(opened.store, txnReq([], [op.del(deleteReq('b', '\0')), op.put(putReq('a', '', { ignoreValue: true }))]), leaseExists);
+    assert.deepEqual(keysOf(opened.store, rangeReq('a', '\0')), ['a']);
+    assert.deepEqual(opened.store.range(rangeReq('a')).kvs[0].value, before);
+  });
+
   test('range ops in a txn at a compacted revision fail the txn', () => {
     put(opened.store, 'a', '2'); // 4
     opened.store.write((w) => w.compact(4n));
