@@ -278,7 +278,7 @@ export class Member {
     // a commit hands back to us arrive in a later Ready, after this one's fsync. Every other
     // state (a candidate's self-vote, a follower's acks) must be durable before it is sent.
     const sendEarly = this.raft.role() === 'leader';
-    if (sendEarly) this.sendMessages(ready.messages);
+    if (sendEarly && this.sendMessages(ready.messages)) await flushOutgoing();
     if (ready.hardState !== undefined || ready.entries.length > 0) {
       const saveStarted = performance.now();
       await this.wal.save(ready.hardState, ready.entries, ready.mustSync);
@@ -289,7 +289,7 @@ export class Member {
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
-    if (!sendEarly) this.sendMessages(ready.messages);
+    if (!sendEarly && this.sendMessages(ready.messages) && ready.committedEntries.length > 0) await flushOutgoing();
     if (ready.committedEntries.length > 0) failpoint('afterFsyncBeforeApply');
     await this.applyCommittedRecovering(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
@@ -405,14 +405,16 @@ export class Member {
     return this.membership.peers().map((m) => ({ id: m.id, peerUrls: m.peerUrls }));
   }
 
-  private sendMessages(messages: readonly Message[]): void {
-    if (messages.length === 0 || this.transport === undefined) return;
+  /** Hands `messages` to the transport; true when any went to a peer. */
+  private sendMessages(messages: readonly Message[]): boolean {
+    if (messages.length === 0 || this.transport === undefined) return false;
     const ordinary: Message[] = [];
     for (const message of messages) {
       if (message.type === MessageType.Snap) void this.snapshots.send(message, this.transport, (peer) => this.reportSnapshot(peer, false));
       else ordinary.push(message);
     }
     if (ordinary.length > 0) this.transport.send(ordinary);
+    return true;
   }
 
   /** The transport finished (or failed) sending a snapshot. */
@@ -611,4 +613,15 @@ class RefusedCommit extends Error {
     super('LMDB refused the commit of a batch that may be applied again');
     this.name = 'RefusedCommit';
   }
+}
+
+/**
+ * Lets the event loop put what was just sent on the wire. Node's HTTP/2 session writes its
+ * frames to the socket from a native immediate, after the running JavaScript returns: an
+ * fdatasync or an LMDB commit run synchronously right after a send would hold the frames
+ * back for its whole duration, putting the leader's fsync and the follower's apply in series
+ * with the replication round instead of beside it.
+ */
+function flushOutgoing(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
