@@ -86,7 +86,9 @@ export class GrpcPeerTransport implements PeerTransport {
       throw new Error(`snapshotChunkBytes ${this.options.snapshotChunkBytes} outside 1 B .. 16 MiB`);
     }
     if (this.options.maxQueuedMessagesPerPeer < 1) throw new Error('maxQueuedMessagesPerPeer must be positive');
-    this.server = new PeerServer(localId, clusterId, handler, this.logger, this.options.snapshotDirectory, tls?.server);
+    // A restarted peer dials us as it starts; our stream to it may be sleeping out a backoff
+    // of up to backoffMaxMs, which would keep the peer from hearing its leader that long.
+    this.server = new PeerServer(localId, clusterId, handler, this.logger, this.options.snapshotDirectory, tls?.server, (from) => this.streams.get(from)?.redialNow());
   }
 
   /** Ports bound by start(), in URL order (useful with port 0). */

@@ -65,6 +65,8 @@ export class PeerServer {
     private readonly logger: Logger,
     private readonly snapshotDirectory: string,
     private readonly tls?: ServerTlsSettings,
+    /** A peer opened its stream to us: it is up (the transport redials a stream backing off towards it). */
+    private readonly onPeerStream: (from: NodeId) => void = () => undefined,
   ) {
     const implementation: UntypedServiceImplementation = {
       Stream: (call: ServerDuplexStream<Buffer, Buffer>) => this.onStream(call),
@@ -176,6 +178,7 @@ export class PeerServer {
     call.on('error', () => undefined);
     call.on('close', () => this.streams.delete(call));
     call.on('cancelled', () => this.streams.delete(call));
+    this.onPeerStream(identity.from);
   }
 
   /** A removed member's stream is ended, also one opened before its removal was applied. */

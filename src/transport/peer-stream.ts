@@ -147,6 +147,14 @@ export class PeerStream {
     this.connect();
   }
 
+  /** The peer is known to be up (it just reached us): a stream backing off dials at once. */
+  redialNow(): void {
+    if (this.state !== 'backoff') return;
+    clearTimeout(this.reconnectTimer);
+    this.backoffMs = this.options.backoffInitialMs;
+    this.connect();
+  }
+
   close(): void {
     if (this.state === 'closed') return;
     this.teardown();

@@ -79,6 +79,31 @@ describe('unreachable peers', () => {
     }
   });
 
+  test('a stream backing off towards a peer redials as soon as that peer reaches us', async () => {
+    const [portA, portB] = (await freePorts(2)) as [number, number];
+    // A minute of backoff: only the peer's own stream arriving can bring A's stream back in time.
+    const a = makeMember(1n, portA, undefined, { backoffInitialMs: 60_000, backoffMaxMs: 60_000 });
+    const b = makeMember(2n, portB);
+    const peers = [
+      { id: 1n, peerUrls: [a.url] },
+      { id: 2n, peerUrls: [b.url] },
+    ];
+    try {
+      await a.transport.start([a.url]);
+      a.transport.setPeers(peers);
+      a.transport.send([heartbeat(1n, 2n)]);
+      await a.handler.waitFor('peer 2 reported unreachable', () => a.handler.unreachable.includes(2n));
+
+      await b.transport.start([b.url]);
+      b.transport.setPeers(peers);
+      const tookMs = await heartbeatUntilDelivered(a, b);
+      assert.ok(tookMs < RESUME_WITHIN_MS, `resumed after ${tookMs} ms`);
+    } finally {
+      await a.transport.close();
+      await b.transport.close();
+    }
+  });
+
   test('a lost connection is warned about once, not once per attempt or message', async () => {
     const [portA, portB] = (await freePorts(2)) as [number, number];
     const lines: { level: number; msg: string; component?: string }[] = [];
