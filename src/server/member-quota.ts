@@ -37,24 +37,35 @@ export class NoSpaceGate {
    * While NOSPACE is raised such requests are refused at once (the applier refuses them too).
    */
   check(proposal: Proposal): void {
-    const { alarms, store, config, logger, selfId } = this.deps;
+    const { alarms, store, config } = this.deps;
     if (proposal.kind === 'alarm') return;
     if (alarms.has(AlarmType.NOSPACE)) {
       if (growsDatabase(proposal)) throw Errors.noSpace();
       return;
     }
     if (this.quota.available(proposal)) return;
-    if (!this.raisingNoSpace) {
-      this.raisingNoSpace = true;
-      logger.warn({ dbSizeBytes: store.dbSizeBytes().toString(), quotaBytes: config.quotaBackendBytes }, 'database space exceeded; raising NOSPACE');
-      const raise: Proposal = { kind: 'alarm', action: AlarmAction.ACTIVATE, memberId: selfId, alarm: AlarmType.NOSPACE };
-      this.deps
-        .propose(raise, { signal: new AbortController().signal, requireLeader: false })
-        .catch((err: unknown) => logger.warn({ err }, 'raising the NOSPACE alarm failed'))
-        .finally(() => {
-          this.raisingNoSpace = false;
-        });
-    }
+    this.raise({ dbSizeBytes: store.dbSizeBytes().toString(), quotaBytes: config.quotaBackendBytes }, 'database space exceeded; raising NOSPACE');
     throw Errors.noSpace();
+  }
+
+  /** The file system is almost full (DiskSpaceWatch): NOSPACE goes up as for the quota. */
+  diskAlmostFull(freeBytes: bigint): void {
+    if (this.deps.alarms.has(AlarmType.NOSPACE)) return;
+    this.raise({ freeBytes: freeBytes.toString() }, 'file system almost full; raising NOSPACE');
+  }
+
+  /** Proposes the NOSPACE alarm for this member, unless a proposal of it is in flight. */
+  private raise(fields: Record<string, string | number>, message: string): void {
+    if (this.raisingNoSpace) return;
+    const { logger, selfId } = this.deps;
+    this.raisingNoSpace = true;
+    logger.warn(fields, message);
+    const raise: Proposal = { kind: 'alarm', action: AlarmAction.ACTIVATE, memberId: selfId, alarm: AlarmType.NOSPACE };
+    this.deps
+      .propose(raise, { signal: new AbortController().signal, requireLeader: false })
+      .catch((err: unknown) => logger.warn({ err }, 'raising the NOSPACE alarm failed'))
+      .finally(() => {
+        this.raisingNoSpace = false;
+      });
   }
 }

@@ -30,6 +30,7 @@ import { renewLeaseOnLeader, restoreLeases, timeToLiveFromLeader, timeToLiveHere
 import { MemberProposals } from './member-proposals';
 import { createRaftNode } from './member-raft-node';
 import { NoSpaceGate } from './member-quota';
+import { DiskSpaceWatch } from './disk-space-watch';
 import { RemovalWatch } from './member-removal';
 import { MemberSnapshots } from './member-snapshots';
 
@@ -59,6 +60,7 @@ export class Member {
   private readonly raftStorage: MemoryStorage;
   private readonly applier: Applier;
   private readonly noSpace: NoSpaceGate;
+  private readonly diskSpace: DiskSpaceWatch;
   private readonly waits: WaitRegistry<{ revision: bigint; value: ApplyValue }>;
   private readonly reads: LinearizableReads;
   private readonly ids: IdGenerator;
@@ -114,6 +116,11 @@ export class Member {
       propose: (proposal, ctx) => this.propose(proposal, ctx),
       logger: this.logger,
     });
+    this.diskSpace = new DiskSpaceWatch(
+      config.dataDir,
+      (freeBytes) => this.noSpace.diskAlmostFull(freeBytes),
+      (err) => this.logger.warn({ err }, 'cannot read the free space of the data directory'),
+    );
     this.ids = new IdGenerator(opened.memberId, clock.nowMs());
     const requestTimeoutMs = 5000 + 2 * config.electionTimeoutMs;
     this.waits = new WaitRegistry(MAX_PENDING_PROPOSALS, requestTimeoutMs, Errors.timeout);
@@ -167,6 +174,7 @@ export class Member {
   start(onFatal: (err: unknown) => void, onRemoved?: () => void): void {
     this.fatal = onFatal;
     this.removal.start(onRemoved);
+    this.diskSpace.start();
     this.ticker = setInterval(() => {
       this.raft.tick();
       this.runLoop();
@@ -598,6 +606,7 @@ export class Member {
       }
     }
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.diskSpace.stop();
     this.stopped = true;
     await this.loopIdle;
     this.waits.rejectAll(Errors.serverStopped);
