@@ -229,22 +229,22 @@ function spawnMember(
 
 /** Polls a linearizable Range until it answers (a leader exists and this member reaches it). */
 async function waitReady(member: ClusterMember, timeoutMs: number, serializable = false): Promise<void> {
-  const channel = new Channel(member.endpoint);
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
-  try {
-    while (Date.now() < deadline) {
-      if (member.exited) throw new Error(`${member.name} exited before it was ready:\n${member.outputTail.slice(-3000)}`);
-      try {
-        await channel.unary('KV', 'Range', { key: Buffer.from('health'), serializable }, 1_000);
-        return;
-      } catch (error) {
-        lastError = error instanceof Error ? error.message : String(error);
-      }
-      await new Promise((resolve) => setTimeout(resolve, serializable ? RESTART_POLL_MS : READY_POLL_MS));
+  while (Date.now() < deadline) {
+    if (member.exited) throw new Error(`${member.name} exited before it was ready:\n${member.outputTail.slice(-3000)}`);
+    // A fresh channel per attempt: one whose connection was refused waits out grpc-js'
+    // reconnect backoff (1 s, then 1.6 s, ...) and would add it to the restart time measured.
+    const channel = new Channel(member.endpoint);
+    try {
+      await channel.unary('KV', 'Range', { key: Buffer.from('health'), serializable }, 1_000);
+      return;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    } finally {
+      channel.close();
     }
-    throw new Error(`${member.name} not ready within ${timeoutMs} ms (${lastError}):\n${member.outputTail.slice(-3000)}`);
-  } finally {
-    channel.close();
+    await new Promise((resolve) => setTimeout(resolve, serializable ? RESTART_POLL_MS : READY_POLL_MS));
   }
+  throw new Error(`${member.name} not ready within ${timeoutMs} ms (${lastError}):\n${member.outputTail.slice(-3000)}`);
 }
