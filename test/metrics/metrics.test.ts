@@ -85,10 +85,12 @@ describe('/metrics', () => {
       client.close();
     }
     const after = await fsyncCounts();
-    after.forEach((count, i) => {
-      const fsyncs = count - before[i]!;
-      assert.ok(fsyncs >= 25 && fsyncs <= 30, `member ${i}: ${fsyncs} fsyncs for 25 sequential puts`);
-    });
+    const fsyncs = after.map((count, i) => count - before[i]!);
+    // Counting the commit-index saves too would give ~50 per member. A follower may fsync two
+    // puts at once (the leader and the other follower commit without it, and the next put's
+    // entry arrives before its Ready runs), but the leader fsyncs every put's entry on its own.
+    fsyncs.forEach((count, i) => assert.ok(count <= 30, `member ${i}: ${count} fsyncs for 25 sequential puts`));
+    assert.ok(Math.max(...fsyncs) >= 25, `no member fsynced every put: ${fsyncs.join(', ')}`);
   });
 
   test('lock metrics: waiters, hold time and handover through the v3lock gateway', async () => {
