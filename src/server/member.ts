@@ -61,6 +61,8 @@ export class Member {
   private readonly applier: Applier;
   private readonly noSpace: NoSpaceGate;
   private readonly diskSpace: DiskSpaceWatch;
+  /** Pending until the event loop has put the last send on the wire; undefined once it has. */
+  private lastSendOnTheWire: Promise<void> | undefined;
   private readonly waits: WaitRegistry<{ revision: bigint; value: ApplyValue }>;
   private readonly reads: LinearizableReads;
   private readonly ids: IdGenerator;
@@ -286,8 +288,9 @@ export class Member {
     // a commit hands back to us arrive in a later Ready, after this one's fsync. Every other
     // state (a candidate's self-vote, a follower's acks) must be durable before it is sent.
     const sendEarly = this.raft.role() === 'leader';
-    if (sendEarly && this.sendMessages(ready.messages)) await flushOutgoing();
+    if (sendEarly) this.sendMessages(ready.messages);
     if (ready.hardState !== undefined || ready.entries.length > 0) {
+      await this.sentOnTheWire();
       const saveStarted = performance.now();
       await this.wal.save(ready.hardState, ready.entries, ready.mustSync);
       // One group commit: the write plus its fdatasync. A save that only moved the commit
@@ -297,8 +300,11 @@ export class Member {
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
-    if (!sendEarly && this.sendMessages(ready.messages) && ready.committedEntries.length > 0) await flushOutgoing();
-    if (ready.committedEntries.length > 0) failpoint('afterFsyncBeforeApply');
+    if (!sendEarly) this.sendMessages(ready.messages);
+    if (ready.committedEntries.length > 0) {
+      await this.sentOnTheWire();
+      failpoint('afterFsyncBeforeApply');
+    }
     await this.applyCommittedRecovering(ready.committedEntries);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
     this.removal.stopIfRemoved();
@@ -413,16 +419,25 @@ export class Member {
     return this.membership.peers().map((m) => ({ id: m.id, peerUrls: m.peerUrls }));
   }
 
-  /** Hands `messages` to the transport; true when any went to a peer. */
-  private sendMessages(messages: readonly Message[]): boolean {
-    if (messages.length === 0 || this.transport === undefined) return false;
+  private sendMessages(messages: readonly Message[]): void {
+    if (messages.length === 0 || this.transport === undefined) return;
     const ordinary: Message[] = [];
     for (const message of messages) {
       if (message.type === MessageType.Snap) void this.snapshots.send(message, this.transport, (peer) => this.reportSnapshot(peer, false));
       else ordinary.push(message);
     }
-    if (ordinary.length > 0) this.transport.send(ordinary);
-    return true;
+    if (ordinary.length === 0) return;
+    this.transport.send(ordinary);
+    // Immediates run in order: once this one has, every send made so far is on the wire.
+    const onTheWire = flushOutgoing().then(() => {
+      if (this.lastSendOnTheWire === onTheWire) this.lastSendOnTheWire = undefined;
+    });
+    this.lastSendOnTheWire = onTheWire;
+  }
+
+  /** Resolves once every message handed to the transport so far has left (see flushOutgoing). */
+  private async sentOnTheWire(): Promise<void> {
+    if (this.lastSendOnTheWire !== undefined) await this.lastSendOnTheWire;
   }
 
   /** The transport finished (or failed) sending a snapshot. */
@@ -629,7 +644,8 @@ class RefusedCommit extends Error {
  * frames to the socket from a native immediate, after the running JavaScript returns: an
  * fdatasync or an LMDB commit run synchronously right after a send would hold the frames
  * back for its whole duration, putting the leader's fsync and the follower's apply in series
- * with the replication round instead of beside it.
+ * with the replication round instead of beside it. So every save and apply first waits for
+ * the sends before it (sentOnTheWire), also across Ready passes and loop restarts.
  */
 function flushOutgoing(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
