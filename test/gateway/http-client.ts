@@ -6,16 +6,33 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** One HTTP/1.1 request on loopback; resolves with the whole answer. */
+/** How long one unary request may take before the test fails instead of waiting on. */
+const ANSWER_TIMEOUT_MS = 15_000;
+
+/**
+ * One HTTP/1.1 request on loopback; resolves with the whole answer. A server that never
+ * answers fails the request after ANSWER_TIMEOUT_MS with what was asked of which port, so a
+ * stuck request shows up as a named failure rather than a test run that never ends.
+ */
 export function request(port: number, method: string, path: string, body?: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    const timer = setTimeout(() => {
+      reject(new Error(`${method} ${path} to 127.0.0.1:${port}: no whole answer within ${ANSWER_TIMEOUT_MS} ms (body ${body ?? ''})`));
+      req.destroy();
+    }, ANSWER_TIMEOUT_MS);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     req.end(body);
   });
 }

@@ -78,6 +78,21 @@ export interface ServerProcess {
 
 const OUTPUT_TAIL_BYTES = 64 * 1024;
 const STOP_GRACE_MS = 10_000;
+/** How long a SIGKILLed process may take to be reaped before stop() gives up on it. */
+const KILL_WAIT_MS = 10_000;
+
+/** The kernel's view of a process that will not die: its state and where it waits. */
+function kernelState(pid: number): string {
+  const read = (file: string): string => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').trim();
+    } catch (err) {
+      return `(${file}: ${err instanceof Error ? err.message : String(err)})`;
+    }
+  };
+  const state = read('status').split('\n').find((line) => line.startsWith('State:')) ?? read('status');
+  return `${state}; wchan ${read('wchan')}; stack ${read('stack').split('\n').slice(0, 8).join(' | ')}`;
+}
 const READY_POLL_MS = 100;
 
 /** Tracked children of this test process, by PID. */
@@ -188,8 +203,17 @@ export class TrackedProcess {
           // already gone
         }
       }, STOP_GRACE_MS);
-      await this.exit;
+      let giveUp: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([
+        this.exit,
+        new Promise<undefined>((resolve) => {
+          giveUp = setTimeout(() => resolve(undefined), STOP_GRACE_MS + KILL_WAIT_MS);
+        }),
+      ]);
       clearTimeout(timer);
+      clearTimeout(giveUp);
+      // A process SIGKILL cannot end (stuck in the kernel) would hold the test forever.
+      if (gone === undefined) throw new Error(`pid ${this.pid} did not exit ${KILL_WAIT_MS} ms after SIGKILL: ${kernelState(this.pid)}`);
     }
     if (this.ownsDataDir) removeTempDir(this.dataDir);
     return this.exit;
