@@ -11,11 +11,13 @@ const NO_SPACE = 'etcdserver: mvcc: database space exceeded';
 const FILE_SYSTEM_MIB = 112;
 const VALUE = Buffer.alloc(64 * 1024, 'x');
 const MAX_PUTS = 3_000;
+/** mount and umount block the test's event loop: bound them. */
+const MOUNT_TIMEOUT_MS = 20_000;
 
 /** Mounts a small tmpfs on `dir`; false (with the reason printed) where mounting is not allowed. */
 function mountSmallFileSystem(t: TestContext, dir: string): boolean {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${FILE_SYSTEM_MIB}m`, 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${FILE_SYSTEM_MIB}m`, 'tmpfs', dir], { stdio: 'pipe', timeout: MOUNT_TIMEOUT_MS });
     return true;
   } catch (err) {
     const reason = `cannot mount a ${FILE_SYSTEM_MIB} MiB tmpfs here (needs root and CAP_SYS_ADMIN): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
@@ -54,7 +56,7 @@ describe('a file system that fills up under the data directory', () => {
     } finally {
       client.close();
       await server.stop();
-      execFileSync('umount', [mountPoint]);
+      execFileSync('umount', [mountPoint], { timeout: MOUNT_TIMEOUT_MS });
       fs.rmSync(mountPoint, { recursive: true, force: true });
     }
   });
