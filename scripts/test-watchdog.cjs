@@ -36,7 +36,14 @@ function childProcessesOf(pid) {
   return found;
 }
 
-if ((process.env.NODE_TEST_CONTEXT ?? '').startsWith('child')) {
+// Only a test file's own process: NODE_TEST_CONTEXT is inherited by whatever a test spawns,
+// and --require reaches worker threads and forks, which must not grow test hooks.
+const isTestFile =
+  (process.env.NODE_TEST_CONTEXT ?? '').startsWith('child') &&
+  /\.test\.[cm]?js$/.test(process.argv[1] ?? '') &&
+  require('node:worker_threads').isMainThread;
+
+if (isTestFile) {
   const limitSeconds = Number(process.env.LATCHKEY_TEST_FILE_LIMIT_S ?? 480);
   const file = process.argv[1] ?? '(unknown file)';
   const running = new Set();
