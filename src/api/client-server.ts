@@ -12,6 +12,7 @@ import { AuthorityFixupStream, authorityFixupVerdict } from './authority-fixup';
 import { TrackedSockets } from '../tracked-sockets';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
+import { InFlightRequests } from './in-flight-requests';
 import { OpenStreams } from './open-streams';
 import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
 
@@ -134,6 +135,8 @@ export class ClientServer {
   /** Accepted client sockets, cut by a forced close. */
   private readonly sockets = new TrackedSockets(() => this.closed);
   private readonly httpServer: http.Server;
+  /** Gateway requests still being answered: a graceful close waits for them too. */
+  private readonly httpRequests = new InFlightRequests();
   /** --listen-metrics-urls listeners: /metrics and /health only. */
   private readonly metricsServers: http.Server[] = [];
   private readonly metricsFront: http.RequestListener;
@@ -167,7 +170,9 @@ export class ClientServer {
       maxBodyBytes: 2 * maxReceiveBytes(member),
       ...(report === undefined ? {} : { onHandled: report }),
     });
-    this.httpServer = http.createServer(httpFront({ member, logger: this.logger, gateway, ...(metrics === undefined ? {} : { metrics }) }));
+    this.httpServer = http.createServer(
+      this.httpRequests.track(httpFront({ member, logger: this.logger, gateway, ...(metrics === undefined ? {} : { metrics }) })),
+    );
     this.httpServer.on('clientError', (_err, socket) => socket.destroy());
     this.metricsFront = httpFront({ member, logger: this.logger, ...(metrics === undefined ? {} : { metrics }) });
     this.terminator = options.tls === undefined ? undefined : new TlsTerminator(options.tls, CLIENT_ALPN, this.logger, (socket) => this.route(socket));
@@ -306,8 +311,8 @@ export class ClientServer {
 
   /**
    * Stops accepting calls, ends watch and keepalive streams (UNAVAILABLE "server stopped",
-   * so clients move to another member), lets unary calls finish for a while, then cuts
-   * whatever is left.
+   * so clients move to another member), lets unary calls (gRPC and gateway) finish for a
+   * while, then cuts whatever is left.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -318,8 +323,9 @@ export class ClientServer {
       server.close();
       server.closeAllConnections();
     }
-    const shutdown = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    const grpcDone = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.openStreams.endAll();
+    const shutdown = Promise.all([grpcDone, this.httpRequests.idle()]);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn('graceful shutdown timed out; forcing');

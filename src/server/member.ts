@@ -537,18 +537,20 @@ export class Member {
    * writer) is held off meanwhile, as etcd blocks applies during its defrag.
    */
   async defragment(): Promise<void> {
-    if (this.stopped) throw Errors.serverStopped();
     for (let waits = 0; this.loopRunning; waits += 1) {
       if (waits > 10_000) throw new Error('the Ready loop never went idle for defragment');
       await this.loopIdle;
     }
+    if (this.stopped) throw Errors.serverStopped();
     this.loopRunning = true;
-    try {
-      await this.store.defragment();
-    } finally {
+    const defragmented = this.store.defragment().finally(() => {
       this.loopRunning = false;
       this.runLoop();
-    }
+    });
+    // Published as the loop's work in flight: stop() must not close the store under the
+    // copy and reopen, and a second defragment waits for this one instead of spinning.
+    this.loopIdle = defragmented.catch(() => undefined);
+    await defragmented;
   }
 
   isLearner(): boolean {
