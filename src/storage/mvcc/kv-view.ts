@@ -37,13 +37,16 @@ export class KvView {
     }
     if (isEmptyInterval(key, rangeEnd)) return { kvs: [], count: 0 };
     const bounds = latestBounds(key, rangeEnd);
-    // A copy: lmdb-js getKeysCount mutates its options object.
-    const count = this.dbs.latest.getKeysCount({ ...bounds });
-    if (countOnly) return { kvs: [], count };
+    // Copies: lmdb-js getKeysCount and getRange mutate their options objects.
+    if (countOnly) return { kvs: [], count: this.dbs.latest.getKeysCount({ ...bounds }) };
     const kvs: KeyValue[] = [];
     for (const { value } of this.dbs.latest.getRange({ ...bounds, ...(limit > 0 ? { limit } : {}) })) {
       kvs.push(decodeKeyValue(value));
     }
+    // A scan that stopped short of its limit read the whole range, so it counted it too: a
+    // second cursor pass to count (a lock's queue read, most small ranges) is only needed when
+    // the limit cut the scan.
+    const count = limit > 0 && kvs.length === limit ? this.dbs.latest.getKeysCount({ ...bounds }) : kvs.length;
     return { kvs, count };
   }
 
