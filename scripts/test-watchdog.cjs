@@ -58,7 +58,6 @@ if (isTestFile) {
       ...childProcessesOf(process.pid).map((line) => `child ${line}`),
     ];
     process.stderr.write(lines.map((line) => `# ${line}\n`).join(''));
-    process.exitCode = 1;
     process.exit(1);
   }, limitSeconds * 1000);
   timer.unref();

@@ -23,7 +23,10 @@ export function request(port: number, method: string, path: string, body?: strin
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
       });
-      res.on('error', reject);
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
     const timer = setTimeout(() => {
       reject(new Error(`${method} ${path} to 127.0.0.1:${port}: no whole answer within ${ANSWER_TIMEOUT_MS} ms (body ${body ?? ''})`));

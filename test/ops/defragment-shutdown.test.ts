@@ -24,7 +24,7 @@ const defragment = (client: EtcdClient): Promise<unknown> => client.call('Mainte
 describe('defragment beside other defragments, writes and a shutdown', () => {
   after(stopAll);
 
-  test('defragments asked for at once all succeed, one after the other, while puts go on', async () => {
+  test('defragments asked for at once all succeed while puts go on', async () => {
     const server = await startLatchkey({ name: 'defrag-many' });
     const client = new EtcdClient(server.endpoint);
     try {

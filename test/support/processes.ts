@@ -81,6 +81,8 @@ const STOP_GRACE_MS = 10_000;
 /** How long a SIGKILLed process may take to be reaped before stop() gives up on it. */
 const KILL_WAIT_MS = 10_000;
 
+const READY_POLL_MS = 100;
+
 /** The kernel's view of a process that will not die: its state and where it waits. */
 function kernelState(pid: number): string {
   const read = (file: string): string => {
@@ -93,7 +95,6 @@ function kernelState(pid: number): string {
   const state = read('status').split('\n').find((line) => line.startsWith('State:')) ?? read('status');
   return `${state}; wchan ${read('wchan')}; stack ${read('stack').split('\n').slice(0, 8).join(' | ')}`;
 }
-const READY_POLL_MS = 100;
 
 /** Tracked children of this test process, by PID. */
 const running = new Map<number, TrackedProcess>();
