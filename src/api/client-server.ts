@@ -12,6 +12,7 @@ import { AuthorityFixupStream, authorityFixupVerdict } from './authority-fixup';
 import { TrackedSockets } from '../tracked-sockets';
 import { createGrpcServices, maxReceiveBytes, type GrpcServicesOptions } from './grpc-services';
 import type { MemberPort } from './member-port';
+import { DirectUnaryRouter } from './direct-unary-router';
 import { InFlightRequests } from './in-flight-requests';
 import { OpenStreams } from './open-streams';
 import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
@@ -22,6 +23,11 @@ import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
  * message before our check can run (beyond it grpc-js answers with its own text).
  */
 export const GRPC_JS_FRAME_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The frame limit grpc-js (and the direct unary path) enforce for a receive limit. */
+export function frameLimitBytes(receiveLimitBytes: number): number {
+  return Math.max(GRPC_JS_FRAME_LIMIT_BYTES, receiveLimitBytes);
+}
 
 /** How long close() waits for in-flight calls before cutting connections. */
 export const GRACEFUL_CLOSE_MS = 2000;
@@ -54,7 +60,7 @@ export function serverOptions(receiveLimitBytes: number, limits: GrpcLimits = DE
     // channelz (grpc-js' introspection registry) has no reader here, and with it on every
     // call goes through a tracking handler: ~4 % of a member's CPU under load.
     'grpc.enable_channelz': 0,
-    'grpc.max_receive_message_length': Math.max(GRPC_JS_FRAME_LIMIT_BYTES, receiveLimitBytes),
+    'grpc.max_receive_message_length': frameLimitBytes(receiveLimitBytes),
     'grpc.max_send_message_length': -1,
     'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
     'grpc.keepalive_time_ms': limits.keepaliveIntervalMs,
@@ -131,6 +137,8 @@ export class ClientServer {
   private readonly boundPorts: number[] = [];
   private readonly openStreams = new OpenStreams();
   private readonly injector: ConnectionInjector;
+  /** Unary calls answered off the HTTP/2 stream (direct-unary-call.ts); the rest go to grpc-js. */
+  readonly directUnary: DirectUnaryRouter;
   private readonly listeners: net.Server[] = [];
   /** Accepted client sockets, cut by a forced close. */
   private readonly sockets = new TrackedSockets(() => this.closed);
@@ -160,11 +168,14 @@ export class ClientServer {
       ...(options.authGate === undefined ? {} : { authGate: options.authGate }),
     };
     const services = createGrpcServices(member, this.logger, servicesOptions);
+    this.directUnary = new DirectUnaryRouter(frameLimitBytes(maxReceiveBytes(member)));
     for (const service of services) {
       const implementation = report === undefined ? service.implementation : countUnaryCalls(service.definition, service.implementation, report);
       this.server.addService(service.definition, implementation);
+      this.directUnary.addService(service.definition, implementation);
     }
     this.injector = this.server.createConnectionInjector(ServerCredentials.createInsecure());
+    if (!this.directUnary.install(this.server)) this.logger.warn('grpc-js internals changed: unary calls go through grpc-js');
     // JSON is bulkier than protobuf (base64 is 4/3): allow twice the gRPC receive limit.
     const gateway = new Gateway(services, this.logger, {
       maxBodyBytes: 2 * maxReceiveBytes(member),

@@ -1,0 +1,238 @@
+import { Metadata, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall } from '@grpc/grpc-js';
+import { EventEmitter } from 'node:events';
+import type * as http2 from 'node:http2';
+import * as tls from 'node:tls';
+import { GrpcCode } from '../errors';
+import type { DecodedRequest } from './method-codec';
+import type { WireOut } from './codec/wire-scalars';
+
+/** A unary method served by DirectUnaryCall: its codec and its (auth-checked, counted) handler. */
+export interface DirectUnaryMethod {
+  definition: MethodDefinition<DecodedRequest, WireOut | Buffer>;
+  handler: handleUnaryCall<DecodedRequest, WireOut | Buffer>;
+}
+
+interface CallStatus {
+  code: number;
+  details: string;
+  metadata: Metadata | null;
+}
+
+/** grpc-js' answer headers, byte for byte, so a client cannot tell which path answered. */
+const RESPONSE_HEADERS = {
+  ':status': 200,
+  'content-type': 'application/grpc+proto',
+  'grpc-accept-encoding': 'identity,deflate,gzip',
+  'grpc-encoding': 'identity',
+} as const;
+const TRAILERS_ONLY_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' } as const;
+const RESPONSE_OPTIONS = { waitForTrailers: true } as const;
+const END_STREAM = { endStream: true } as const;
+/** What grpc-js takes off the request headers before handlers see them as metadata. */
+const TRANSPORT_HEADERS = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
+const TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
+const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+const FRAME_HEADER_BYTES = 5;
+
+/** The timeout a grpc-timeout header asks for in ms; undefined when absent, NaN when unreadable. */
+export function grpcTimeoutMs(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const match = TIMEOUT_PATTERN.exec(String(header));
+  if (match === null) return Number.NaN;
+  return (Number(match[1]) * TIMEOUT_UNIT_MS[match[2]!]!) | 0;
+}
+
+/**
+ * One unary gRPC call answered straight off its HTTP/2 stream: the request's frames are
+ * collected until the client half-closes, decoded with the method's codec and handed to the
+ * method's handler, whose answer goes out as grpc-js would send it (same headers, framing,
+ * trailers, status texts). It is the call object the handler sees, with the parts of grpc-js'
+ * ServerUnaryCall that handlers use: request, metadata, cancelled, the 'cancelled' event,
+ * getPeer, getDeadline, getPath, getHost and getAuthContext.
+ *
+ * Why: grpc-js runs each call through a chain of intercepting-call layers, a stream decoder
+ * and several queue and listener hops; for the small unary requests etcd clients send, that
+ * machinery cost more server CPU per call than the request's own work (benchmarks/grpc-overhead.ts).
+ */
+export class DirectUnaryCall extends EventEmitter {
+  cancelled = false;
+  request: DecodedRequest | undefined;
+  private chunks: Buffer[] = [];
+  private received = 0;
+  private answered = false;
+  private deadlineMs = Infinity;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private requestMetadata: Metadata | undefined;
+
+  constructor(
+    private readonly stream: http2.ServerHttp2Stream,
+    private readonly headers: http2.IncomingHttpHeaders,
+    private readonly method: DirectUnaryMethod,
+    private readonly frameLimitBytes: number,
+    timeoutMs: number | undefined,
+  ) {
+    super();
+    // A stream error is followed by 'close', which is where it is handled.
+    stream.once('error', ignore);
+    stream.once('close', () => this.closed());
+    stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    stream.once('end', () => this.run());
+    if (timeoutMs !== undefined) {
+      this.deadlineMs = Date.now() + timeoutMs;
+      this.deadlineTimer = setTimeout(() => this.finish({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), timeoutMs);
+    }
+  }
+
+  get metadata(): Metadata {
+    if (this.requestMetadata === undefined) {
+      const metadata = Metadata.fromHttp2Headers(this.headers);
+      for (const name of TRANSPORT_HEADERS) metadata.remove(name);
+      this.requestMetadata = metadata;
+    }
+    return this.requestMetadata;
+  }
+
+  getPeer(): string {
+    const socket = this.stream.session?.socket;
+    if (socket?.remoteAddress === undefined) return 'unknown';
+    return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  getDeadline(): number {
+    return this.deadlineMs;
+  }
+
+  getPath(): string {
+    return this.method.definition.path;
+  }
+
+  getHost(): string {
+    return String(this.headers[':authority'] ?? this.headers.host ?? '');
+  }
+
+  /** As grpc-js: the verified client certificate of a TLS connection, else nothing. */
+  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: tls.PeerCertificate } {
+    const socket = this.stream.session?.socket;
+    if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return {};
+    const certificate = socket.getPeerCertificate();
+    return { transportSecurityType: 'ssl', ...(certificate.raw === undefined ? {} : { sslPeerCertificate: certificate }) };
+  }
+
+  /** Unary answers carry their headers with the message; nothing to send early. */
+  sendMetadata(): void {}
+
+  private receive(chunk: Buffer): void {
+    if (this.answered) return;
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    // grpc-js refuses a message whose declared length passes its limit before buffering it.
+    if (this.received >= FRAME_HEADER_BYTES) {
+      const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
+      const declared = head.readUInt32BE(1);
+      if (declared > this.frameLimitBytes) {
+        this.finish({ code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message larger than max (${declared} vs ${this.frameLimitBytes})`, metadata: null });
+      }
+    }
+  }
+
+  /** The client half-closed: decode its one message and run the handler. */
+  private run(): void {
+    if (this.answered) return;
+    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    const path = this.method.definition.path;
+    const messages = countMessages(body);
+    if (messages === 0) return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}`, metadata: null });
+    if (messages > 1) return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${path}`, metadata: null });
+    // With identity encoding grpc-js ignores the compressed flag too: the bytes are the message.
+    const length = body.readUInt32BE(1);
+    try {
+      this.request = this.method.definition.requestDeserialize(body.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length));
+    } catch {
+      return this.finish({ code: GrpcCode.INTERNAL, details: 'Error deserializing request', metadata: null });
+    }
+    try {
+      this.method.handler(this as unknown as ServerUnaryCall<DecodedRequest, WireOut | Buffer>, (error, value, trailer) => this.answer(error, value, trailer));
+    } catch {
+      this.finish({ code: GrpcCode.UNKNOWN, details: 'Unknown error', metadata: null });
+    }
+  }
+
+  private answer(error: unknown, value: WireOut | Buffer | null | undefined, trailer: Metadata | undefined): void {
+    if (error !== null && error !== undefined) return this.finish(statusOfError(error, trailer));
+    if (this.answered || this.stream.destroyed || this.stream.closed) return;
+    let message: Buffer;
+    try {
+      message = this.method.definition.responseSerialize(value as WireOut | Buffer);
+    } catch {
+      return this.finish({ code: GrpcCode.INTERNAL, details: 'Error serializing response', metadata: null });
+    }
+    this.settle();
+    const framed = Buffer.allocUnsafe(FRAME_HEADER_BYTES + message.length);
+    framed[0] = 0;
+    framed.writeUInt32BE(message.length, 1);
+    message.copy(framed, FRAME_HEADER_BYTES);
+    const stream = this.stream;
+    stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() }));
+    stream.end(framed);
+    this.notifyCancelled();
+  }
+
+  /** Ends the call with a status and no message (gRPC's trailers-only answer), as grpc-js does. */
+  private finish(status: CallStatus): void {
+    if (this.answered || this.stream.destroyed || this.stream.closed) return;
+    this.settle();
+    this.stream.respond({ 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details), ...TRAILERS_ONLY_HEADERS, ...status.metadata?.toHttp2Headers() }, END_STREAM);
+    this.notifyCancelled();
+  }
+
+  private settle(): void {
+    this.answered = true;
+    this.chunks = [];
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+  }
+
+  /** The stream closed: before an answer that is the client cancelling (or the connection dying). */
+  private closed(): void {
+    if (!this.answered) {
+      this.answered = true;
+      this.chunks = [];
+      if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
+    }
+    this.notifyCancelled();
+  }
+
+  /** grpc-js marks every call cancelled once it ends, answered or not, and says so once. */
+  private notifyCancelled(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    process.nextTick(() => this.emit('cancelled', 'cancelled'));
+  }
+}
+
+function ignore(): void {}
+
+/** Complete length-prefixed messages in `body` (a trailing partial one is not counted). */
+function countMessages(body: Buffer): number {
+  let count = 0;
+  let offset = 0;
+  while (offset + FRAME_HEADER_BYTES <= body.length) {
+    const end = offset + FRAME_HEADER_BYTES + body.readUInt32BE(offset + 1);
+    if (end > body.length) break;
+    count++;
+    offset = end;
+  }
+  return count;
+}
+
+/** grpc-js' serverErrorToStatus: a numeric code with its details, else UNKNOWN with the message. */
+function statusOfError(error: unknown, trailer: Metadata | undefined): CallStatus {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: unknown };
+  const metadata = trailer ?? (fields.metadata instanceof Metadata ? fields.metadata : null);
+  const message = 'message' in fields ? String(fields.message) : 'Unknown Error';
+  if (typeof fields.code === 'number' && Number.isInteger(fields.code)) {
+    return { code: fields.code, details: typeof fields.details === 'string' ? fields.details : message, metadata };
+  }
+  return { code: GrpcCode.UNKNOWN, details: message, metadata };
+}

@@ -1,0 +1,67 @@
+import type { handleUnaryCall, MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type * as http2 from 'node:http2';
+import { DirectUnaryCall, grpcTimeoutMs, type DirectUnaryMethod } from './direct-unary-call';
+import type { DecodedRequest } from './method-codec';
+import type { WireOut } from './codec/wire-scalars';
+
+type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
+
+/**
+ * Sends the unary calls of the given services through DirectUnaryCall and everything else
+ * (streams, compressed or malformed requests, unknown methods) to grpc-js as before. grpc-js
+ * keeps owning the connections: sessions, keepalive pings, GOAWAY and graceful shutdown.
+ */
+export class DirectUnaryRouter {
+  private readonly methods = new Map<string, DirectUnaryMethod>();
+  /** Calls answered by the direct path since start (tests check the path is taken). */
+  directCalls = 0;
+
+  constructor(private readonly frameLimitBytes: number) {}
+
+  /** Routes the unary methods of one service (the same handlers grpc-js was given). */
+  addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    for (const [name, method] of Object.entries(definition)) {
+      const handler = implementation[name];
+      if (handler === undefined || method.requestStream || method.responseStream) continue;
+      this.methods.set(method.path, {
+        definition: method as MethodDefinition<DecodedRequest, WireOut | Buffer>,
+        handler: handler as handleUnaryCall<DecodedRequest, WireOut | Buffer>,
+      });
+    }
+  }
+
+  /**
+   * Takes over the 'stream' events of the HTTP/2 server behind `server`'s connection
+   * injector. grpc-js has no public hook for this, so it reaches into its `http2Servers`
+   * map; if grpc-js ever changes shape the calls simply stay with grpc-js (false).
+   */
+  install(server: Server): boolean {
+    const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+    if (!(servers instanceof Map) || servers.size !== 1) return false;
+    const [http2Server] = servers.keys() as IterableIterator<http2.Http2Server>;
+    const listeners = http2Server.listeners('stream') as StreamListener[];
+    if (listeners.length !== 1) return false;
+    const grpcListener = listeners[0]!;
+    http2Server.removeListener('stream', grpcListener);
+    http2Server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (!this.serve(stream, headers)) grpcListener.call(http2Server, stream, headers, ...rest);
+    });
+    return true;
+  }
+
+  /** Serves `stream` when it is a plain unary call of ours; false leaves it to grpc-js. */
+  private serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+    const path = headers[':path'];
+    const method = path === undefined ? undefined : this.methods.get(path);
+    if (method === undefined) return false;
+    const contentType = headers['content-type'];
+    if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) return false;
+    const encoding = headers['grpc-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') return false;
+    const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
+    if (timeoutMs !== undefined && Number.isNaN(timeoutMs)) return false;
+    this.directCalls++;
+    new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, timeoutMs);
+    return true;
+  }
+}

@@ -1,0 +1,229 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import * as zlib from 'node:zlib';
+import { DirectUnaryRouter } from '../../src/api/direct-unary-router';
+import { startServer, unary, type Running } from './harness';
+
+/**
+ * The direct unary path (direct-unary-call.ts) must answer exactly as grpc-js does: the same
+ * request bytes sent over raw HTTP/2 to a grpc-js server with the router installed and to
+ * one without get the same headers, message bytes and trailers.
+ */
+
+const FRAME_LIMIT = 1000;
+const passThrough = (bytes: Buffer): Buffer => bytes;
+
+/** Toy handlers covering every way a unary handler answers. */
+function toyHandler(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+  const request = call.request.toString();
+  if (request === 'fail') {
+    const metadata = new grpc.Metadata();
+    metadata.set('x-extra', 'value');
+    metadata.set('x-extra-bin', Buffer.from([0, 1, 2, 255]));
+    callback({ code: grpc.status.FAILED_PRECONDITION, details: 'etcdserver: ünï code / 100% ?', metadata });
+  } else if (request === 'fail-plain') {
+    callback(new Error('plain failure'), null);
+  } else if (request === 'throw') {
+    throw new Error('handler threw');
+  } else if (request === 'trailer') {
+    const trailer = new grpc.Metadata();
+    trailer.set('x-trailer', 't');
+    callback(null, Buffer.from('with trailer'), trailer);
+  } else if (request === 'slow') {
+    // Never answers: only the call's deadline ends it.
+  } else if (request === 'metadata') {
+    callback(null, Buffer.from(JSON.stringify({ token: call.metadata.get('token'), timeout: call.metadata.get('grpc-timeout'), peer: call.getPeer() !== 'unknown' })));
+  } else {
+    callback(null, Buffer.from(`echo ${request}`));
+  }
+}
+
+const definition: grpc.ServiceDefinition = {
+  Call: {
+    path: '/toy.Toy/Call',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: passThrough,
+    responseSerialize: passThrough,
+    responseDeserialize: passThrough,
+    requestDeserialize: (bytes: Buffer) => {
+      if (bytes.toString() === 'undecodable') throw new Error('cannot decode');
+      return bytes;
+    },
+  },
+};
+
+interface ToyServer {
+  port: number;
+  router: DirectUnaryRouter | undefined;
+  close(): void;
+}
+
+async function toyServer(direct: boolean): Promise<ToyServer> {
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': FRAME_LIMIT });
+  const implementation = { Call: toyHandler };
+  server.addService(definition, implementation);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  let router: DirectUnaryRouter | undefined;
+  if (direct) {
+    router = new DirectUnaryRouter(FRAME_LIMIT);
+    router.addService(definition, implementation);
+    assert.equal(router.install(server), true, 'the router finds the injector\'s HTTP/2 server');
+  }
+  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (listener.address() as net.AddressInfo).port,
+    router,
+    close: () => {
+      listener.close();
+      injector.destroy();
+      server.forceShutdown();
+    },
+  };
+}
+
+function frame(message: Buffer, flag = 0): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(message.length, 1);
+  return Buffer.concat([head, message]);
+}
+
+interface RawRequest {
+  name: string;
+  path?: string;
+  headers?: http2.OutgoingHttpHeaders;
+  body: Buffer;
+  /** Whether the direct path should take it (the rest go to grpc-js). */
+  direct: boolean;
+}
+
+interface RawAnswer {
+  headers: Record<string, unknown>;
+  body: string;
+  trailers: Record<string, unknown>;
+}
+
+function rawRequest(session: http2.ClientHttp2Session, request: RawRequest): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': request.path ?? '/toy.Toy/Call',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      token: 'secret',
+      ...request.headers,
+    });
+    const answer: RawAnswer = { headers: {}, body: '', trailers: {} };
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => reject(new Error(`${request.name}: no answer within 5 s`)), 5000);
+    stream.on('response', (headers) => (answer.headers = withoutDate(headers)));
+    stream.on('trailers', (trailers) => (answer.trailers = withoutDate(trailers)));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', () => {});
+    stream.on('close', () => {
+      clearTimeout(timer);
+      answer.body = Buffer.concat(chunks).toString('hex');
+      resolve(answer);
+    });
+    stream.end(request.body);
+  });
+}
+
+function withoutDate(headers: http2.IncomingHttpHeaders): Record<string, unknown> {
+  const { date: _date, ...rest } = headers;
+  return { ...rest };
+}
+
+const REQUESTS: RawRequest[] = [
+  { name: 'an ordinary call', body: frame(Buffer.from('hello')), direct: true },
+  { name: 'an empty message', body: frame(Buffer.alloc(0)), direct: true },
+  { name: 'an error with details to escape and metadata', body: frame(Buffer.from('fail')), direct: true },
+  { name: 'a plain Error', body: frame(Buffer.from('fail-plain')), direct: true },
+  { name: 'a handler that throws', body: frame(Buffer.from('throw')), direct: true },
+  { name: 'an answer with trailing metadata', body: frame(Buffer.from('trailer')), direct: true },
+  { name: 'request metadata and peer', body: frame(Buffer.from('metadata')), headers: { 'grpc-timeout': '5S' }, direct: true },
+  { name: 'no message', body: Buffer.alloc(0), direct: true },
+  { name: 'two messages', body: Buffer.concat([frame(Buffer.from('a')), frame(Buffer.from('b'))]), direct: true },
+  { name: 'a partial frame', body: frame(Buffer.from('hello')).subarray(0, 7), direct: true },
+  { name: 'the compressed flag with identity encoding', body: frame(Buffer.from('flagged'), 1), direct: true },
+  { name: 'an undecodable request', body: frame(Buffer.from('undecodable')), direct: true },
+  { name: 'a message over the frame limit', body: frame(Buffer.alloc(FRAME_LIMIT + 1, 7)), direct: true },
+  { name: 'a deadline that passes', body: frame(Buffer.from('slow')), headers: { 'grpc-timeout': '50m' }, direct: true },
+  { name: 'a gzip-compressed request', body: frame(zlib.gzipSync(Buffer.from('zipped')), 1), headers: { 'grpc-encoding': 'gzip' }, direct: false },
+  { name: 'an unreadable grpc-timeout', body: frame(Buffer.from('x')), headers: { 'grpc-timeout': 'soon' }, direct: false },
+  { name: 'a content type that is not gRPC', body: frame(Buffer.from('x')), headers: { 'content-type': 'text/plain' }, direct: false },
+  { name: 'an unknown method', path: '/toy.Toy/Missing', body: frame(Buffer.from('x')), direct: false },
+];
+
+describe('direct unary path against grpc-js', () => {
+  let viaGrpcJs: ToyServer;
+  let direct: ToyServer;
+  let grpcJsSession: http2.ClientHttp2Session;
+  let directSession: http2.ClientHttp2Session;
+
+  before(async () => {
+    viaGrpcJs = await toyServer(false);
+    direct = await toyServer(true);
+    grpcJsSession = http2.connect(`http://127.0.0.1:${viaGrpcJs.port}`);
+    directSession = http2.connect(`http://127.0.0.1:${direct.port}`);
+  });
+
+  after(() => {
+    grpcJsSession.close();
+    directSession.close();
+    viaGrpcJs.close();
+    direct.close();
+  });
+
+  for (const request of REQUESTS) {
+    test(`${request.name}: the same headers, message and trailers`, async () => {
+      const before = direct.router!.directCalls;
+      const expected = await rawRequest(grpcJsSession, request);
+      const actual = await rawRequest(directSession, request);
+      assert.deepEqual(actual, expected);
+      assert.equal(direct.router!.directCalls - before, request.direct ? 1 : 0, 'taken by the direct path');
+    });
+  }
+
+  test('a grpc-js client sees the same answers and statuses through both', async () => {
+    const call = (port: number, payload: string, deadlineMs?: number): Promise<{ code: number; details: string; response?: string }> =>
+      new Promise((resolve) => {
+        const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+        const options = deadlineMs === undefined ? {} : { deadline: Date.now() + deadlineMs };
+        client.makeUnaryRequest('/toy.Toy/Call', passThrough, passThrough, Buffer.from(payload), options, (err, response) => {
+          client.close();
+          resolve(err ? { code: err.code, details: err.details } : { code: 0, details: '', response: response?.toString() });
+        });
+      });
+    for (const payload of ['hello', 'fail', 'fail-plain', 'throw', 'trailer', 'undecodable']) {
+      assert.deepEqual(await call(direct.port, payload), await call(viaGrpcJs.port, payload), payload);
+    }
+    // The client's own deadline fires too (with its own text); the server's status is checked raw above.
+    assert.equal((await call(direct.port, 'slow', 100)).code, grpc.status.DEADLINE_EXCEEDED);
+  });
+});
+
+describe('direct unary path in the client server', () => {
+  let run: Running;
+  before(async () => {
+    run = await startServer();
+  });
+  after(async () => {
+    await run.stop();
+  });
+
+  test('KV calls are answered by the direct path, with the request context grpc-js gave them', async () => {
+    const before = run.server.directUnary.directCalls;
+    const metadata = new grpc.Metadata();
+    metadata.set('hasleader', 'true');
+    await unary(run.clients.kv, 'Range', { key: Buffer.from('k') }, metadata);
+    assert.equal(run.server.directUnary.directCalls, before + 1);
+    const recorded = run.member.callsTo('range').at(-1)!;
+    assert.equal(recorded.ctx?.requireLeader, true, 'metadata reaches the handler');
+  });
+});
