@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import * as tls from 'node:tls';
 import { GrpcCode } from '../errors';
+import { HeaderMetadata } from './header-metadata';
 import type { DecodedRequest } from './method-codec';
 import type { WireOut } from './codec/wire-scalars';
 
@@ -28,8 +29,6 @@ const RESPONSE_HEADERS = {
 const TRAILERS_ONLY_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' } as const;
 const RESPONSE_OPTIONS = { waitForTrailers: true } as const;
 const END_STREAM = { endStream: true } as const;
-/** What grpc-js takes off the request headers before handlers see them as metadata. */
-const TRANSPORT_HEADERS = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
 const TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const FRAME_HEADER_BYTES = 5;
@@ -84,11 +83,7 @@ export class DirectUnaryCall extends EventEmitter {
   }
 
   get metadata(): Metadata {
-    if (this.requestMetadata === undefined) {
-      const metadata = Metadata.fromHttp2Headers(this.headers);
-      for (const name of TRANSPORT_HEADERS) metadata.remove(name);
-      this.requestMetadata = metadata;
-    }
+    this.requestMetadata ??= new HeaderMetadata(this.headers);
     return this.requestMetadata;
   }
 
