@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '../log';
-import { failpoint } from '../failpoints';
+import { failpointAsync } from '../failpoints';
 import type { Message } from '../consensus';
 import type { ConfState, Snapshot } from '../consensus/types';
 import type { MemberInfo } from '../api/member-port';
@@ -37,6 +37,8 @@ export class MemberSnapshots {
   /** Database copies being streamed to followers, by peer: deleted when the send ends. */
   private readonly outgoingSnapshots = new Map<bigint, string>();
   private snapshotIndex: bigint;
+  /** The periodic snapshot being written, if one is (see maybeSnapshot). */
+  private writing: Promise<void> | undefined;
 
   /** `logger` is the member's own (component "member"): snapshot logs read as the member's. */
   constructor(
@@ -122,21 +124,51 @@ export class MemberSnapshots {
   }
 
   /**
-   * Every --snapshot-count applied entries: make LMDB durable, record the snapshot, trim the
-   * in-memory log to the catch-up window, and delete WAL segments the snapshot covers.
+   * Every --snapshot-count applied entries, starts a snapshot: labelled now (applied index,
+   * configuration, members), written in the background — LMDB made durable, WAL marker,
+   * snap file, then the in-memory log trimmed to the catch-up window and WAL segments the
+   * previous snapshot covers deleted. The Ready loop goes on meanwhile, as etcd writes its
+   * snapshot in a goroutine: awaited in the loop, the LMDB sync and two fsyncs stalled every
+   * request for their whole duration each --snapshot-count entries (a put's p99 at 64 clients
+   * was 1.14x of what it is without snapshots). One is written at a time; `onFailure` gets a
+   * failed one (the member stops, as for any other storage failure).
    */
-  async maybeSnapshot(): Promise<void> {
-    const { store, config, label, logger } = this;
-    const { raftStorage, wal, snapshotter } = this.storage;
-    if (label.appliedIndex() - this.snapshotIndex < BigInt(config.snapshotCount)) return;
+  maybeSnapshot(onFailure: (err: unknown) => void): void {
+    const { label, config } = this;
+    if (this.writing !== undefined || label.appliedIndex() - this.snapshotIndex < BigInt(config.snapshotCount)) return;
     const index = label.appliedIndex();
+    const { voters, learners } = label.confState();
+    const written = this.writeSnapshot(index, { voters: [...voters], learners: [...learners] }, encodeMembers(label.members()));
+    this.writing = written.then(
+      () => {
+        this.writing = undefined;
+      },
+      (err: unknown) => {
+        this.writing = undefined;
+        onFailure(err);
+      },
+    );
+  }
+
+  /**
+   * Resolves once no snapshot is being written. Whatever replaces or closes the store or the
+   * WAL (installing a received snapshot, a reopen, defragment, stop) waits for it first.
+   */
+  idle(): Promise<void> {
+    return this.writing ?? Promise.resolve();
+  }
+
+  private async writeSnapshot(index: bigint, confState: ConfState, members: Uint8Array): Promise<void> {
+    const { store, logger } = this;
+    const { raftStorage, wal, snapshotter } = this.storage;
+    // The database must hold `index` on disk before a marker or snap file says it does.
     await store.flushed();
-    const snapshot = raftStorage.createSnapshot(index, label.confState(), encodeMembers(label.members()));
+    const snapshot = raftStorage.createSnapshot(index, confState, members);
     // Marker first: a snap file is only trusted at start when the WAL has its marker.
     await wal.saveSnapshotMarker(snapshot.metadata);
-    failpoint('duringSnapshot');
+    await failpointAsync('duringSnapshot');
     await snapshotter.save(snapshot.metadata, snapshot.data);
-    const compactTo = index - BigInt(config.snapshotCatchupEntries);
+    const compactTo = index - BigInt(this.config.snapshotCatchupEntries);
     if (compactTo > raftStorage.firstIndex()) raftStorage.compact(compactTo);
     // Keep the WAL back to the previous snapshot, so a damaged newest snap file can fall
     // back to the one before it and still replay without a gap.

@@ -254,11 +254,14 @@ export class Member {
   private runLoop(): void {
     if (this.stopped || this.loopRunning || !this.raft.hasReady()) return;
     this.loopRunning = true;
-    this.loopIdle = this.drainReady().catch((err: unknown) => {
-      this.logger.fatal({ err }, 'raft loop failed; stopping member');
-      this.stopped = true;
-      this.fatal?.(err);
-    });
+    this.loopIdle = this.drainReady().catch((err: unknown) => this.failLoop(err));
+  }
+
+  /** The Ready loop (or a snapshot it started) failed: the member stops. */
+  private failLoop(err: unknown): void {
+    this.logger.fatal({ err }, 'raft loop failed; stopping member');
+    this.stopped = true;
+    this.fatal?.(err);
   }
 
   private async drainReady(): Promise<void> {
@@ -273,7 +276,7 @@ export class Member {
         this.raft.advance(ready);
         if (this.campaignAfterAdvance && this.raft.status().state !== 'leader') this.raft.campaign();
         this.campaignAfterAdvance = false;
-        await this.snapshots.maybeSnapshot();
+        this.snapshots.maybeSnapshot((err) => this.failLoop(err));
       }
     } finally {
       this.loopRunning = false;
@@ -341,6 +344,7 @@ export class Member {
     } catch (err) {
       if (!(err instanceof RefusedCommit)) throw err;
       this.logger.warn({ err: err.cause, entries: entries.length }, 'LMDB refused a commit; reopening the store and applying the batch again');
+      await this.snapshots.idle();
       await this.store.reopen();
       this.applyCommitted(entries);
     }
@@ -488,6 +492,7 @@ export class Member {
    */
   private async installSnapshot(snapshot: Snapshot): Promise<void> {
     const { metadata } = snapshot;
+    await this.snapshots.idle();
     await this.snapshots.persistAdopted(snapshot);
     this.lessor.clear();
     this.restoreLeases();
@@ -543,7 +548,8 @@ export class Member {
     }
     if (this.stopped) throw Errors.serverStopped();
     this.loopRunning = true;
-    const defragmented = this.store.defragment().finally(() => {
+    // A snapshot in the background syncs the store this replaces.
+    const defragmented = this.snapshots.idle().then(() => this.store.defragment()).finally(() => {
       this.loopRunning = false;
       this.runLoop();
     });
@@ -626,6 +632,7 @@ export class Member {
     this.diskSpace.stop();
     this.stopped = true;
     await this.loopIdle;
+    await this.snapshots.idle();
     this.waits.rejectAll(Errors.serverStopped);
     this.reads.failAll(Errors.serverStopped);
     for (const peer of this.snapshots.sendingTo()) this.reportSnapshot(peer, false);

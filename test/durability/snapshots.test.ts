@@ -50,4 +50,36 @@ describe('snapshots', () => {
     again.close();
     await second.stop('SIGTERM');
   });
+
+  test('a slow snapshot does not hold writes up; SIGTERM during it waits for it, and the restart recovers', { timeout: 120_000 }, async () => {
+    const dataDir = tempDataDir('snap-slow');
+    dirs.push(dataDir);
+    const args = ['--snapshot-count', '100'];
+    // The first snapshot (after 100 applied entries) stops for 5 s between its WAL marker and its file.
+    const first = await startLatchkey({ dataDir, extraArgs: args, env: { LATCHKEY_FAILPOINTS: 'duringSnapshot=sleep(5000)@1' } });
+    const client = new EtcdClient(first.endpoint);
+    const snapFiles = (): string[] => fs.readdirSync(snapDir(dataDir)).filter((f) => f.endsWith('.snap'));
+    try {
+      for (let i = 0; i < 120; i += 1) await client.put({ key: Buffer.from(`slow/${i}`), value: Buffer.from(`v${i}`) });
+      // The snapshot is under way (started at entry 100); 200 more writes are answered meanwhile.
+      for (let i = 120; i < 320; i += 1) await client.put({ key: Buffer.from(`slow/${i}`), value: Buffer.from(`v${i}`) });
+      assert.deepEqual(snapFiles(), [], 'the snapshot is still held at its failpoint while the writes were answered');
+    } finally {
+      client.close();
+    }
+    const exit = await first.stop('SIGTERM');
+    assert.equal(exit.code, 0, 'stopping during a snapshot is a clean stop');
+    assert.equal(snapFiles().length, 1, 'stop waited for the snapshot to be written');
+
+    const second = await startLatchkey({ dataDir, extraArgs: args });
+    const again = new EtcdClient(second.endpoint);
+    try {
+      const stored = await readAll(again, 'slow/');
+      assert.equal(stored.size, 320);
+      assert.equal(stored.get('slow/319'), 'v319');
+    } finally {
+      again.close();
+      await second.stop('SIGTERM');
+    }
+  });
 });
