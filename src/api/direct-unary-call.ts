@@ -58,6 +58,9 @@ export class DirectUnaryCall extends EventEmitter {
   request: DecodedRequest | undefined;
   private chunks: Buffer[] = [];
   private received = 0;
+  /** Declared lengths of the first and second request messages, once their headers arrived. */
+  private firstLength: number | undefined;
+  private secondLength: number | undefined;
   private answered = false;
   private deadlineMs = Infinity;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -116,31 +119,52 @@ export class DirectUnaryCall extends EventEmitter {
   /** Unary answers carry their headers with the message; nothing to send early. */
   sendMetadata(): void {}
 
+  /**
+   * Collects the request. Like grpc-js' decoder, it checks each message's declared length as
+   * its header arrives, and answers a second message as soon as it is complete: a unary call
+   * never buffers more than two messages, whatever a client keeps sending.
+   */
   private receive(chunk: Buffer): void {
     if (this.answered) return;
     this.chunks.push(chunk);
     this.received += chunk.length;
-    // grpc-js refuses a message whose declared length passes its limit before buffering it.
-    if (this.received >= FRAME_HEADER_BYTES) {
-      const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks);
-      const declared = head.readUInt32BE(1);
-      if (declared > this.frameLimitBytes) {
-        this.finish({ code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message larger than max (${declared} vs ${this.frameLimitBytes})`, metadata: null });
-      }
+    if (this.firstLength === undefined) {
+      if (this.received < FRAME_HEADER_BYTES) return;
+      this.firstLength = this.joined().readUInt32BE(1);
+      if (this.firstLength > this.frameLimitBytes) return this.refuseLength(this.firstLength);
     }
+    const secondAt = FRAME_HEADER_BYTES + this.firstLength;
+    if (this.secondLength === undefined) {
+      if (this.received < secondAt + FRAME_HEADER_BYTES) return;
+      this.secondLength = this.joined().readUInt32BE(secondAt + 1);
+      if (this.secondLength > this.frameLimitBytes) return this.refuseLength(this.secondLength);
+    }
+    if (this.received >= secondAt + FRAME_HEADER_BYTES + this.secondLength) {
+      this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.definition.path}`, metadata: null });
+    }
+  }
+
+  /** The bytes received so far as one buffer (joined once per header read, not per chunk). */
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private refuseLength(declared: number): void {
+    this.finish({ code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message larger than max (${declared} vs ${this.frameLimitBytes})`, metadata: null });
   }
 
   /** The client half-closed: decode its one message and run the handler. */
   private run(): void {
     if (this.answered) return;
-    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const body = this.chunks.length === 0 ? Buffer.alloc(0) : this.joined();
     this.chunks = [];
     const path = this.method.definition.path;
-    const messages = countMessages(body);
-    if (messages === 0) return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}`, metadata: null });
-    if (messages > 1) return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${path}`, metadata: null });
-    // With identity encoding grpc-js ignores the compressed flag too: the bytes are the message.
-    const length = body.readUInt32BE(1);
+    // A second message was answered as it arrived (receive); a partial one is not a message.
+    const length = this.firstLength;
+    if (length === undefined || body.length < FRAME_HEADER_BYTES + length) {
+      return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}`, metadata: null });
+    }
     try {
       this.request = this.method.definition.requestDeserialize(body.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length));
     } catch {
@@ -207,19 +231,6 @@ export class DirectUnaryCall extends EventEmitter {
 }
 
 function ignore(): void {}
-
-/** Complete length-prefixed messages in `body` (a trailing partial one is not counted). */
-function countMessages(body: Buffer): number {
-  let count = 0;
-  let offset = 0;
-  while (offset + FRAME_HEADER_BYTES <= body.length) {
-    const end = offset + FRAME_HEADER_BYTES + body.readUInt32BE(offset + 1);
-    if (end > body.length) break;
-    count++;
-    offset = end;
-  }
-  return count;
-}
 
 /** grpc-js' serverErrorToStatus: a numeric code with its details, else UNKNOWN with the message. */
 function statusOfError(error: unknown, trailer: Metadata | undefined): CallStatus {

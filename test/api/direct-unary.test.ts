@@ -100,6 +100,8 @@ interface RawRequest {
   body: Buffer;
   /** Whether the direct path should take it (the rest go to grpc-js). */
   direct: boolean;
+  /** Sent in this many writes (default one). */
+  pieces?: number;
 }
 
 interface RawAnswer {
@@ -130,7 +132,9 @@ function rawRequest(session: http2.ClientHttp2Session, request: RawRequest): Pro
       answer.body = Buffer.concat(chunks).toString('hex');
       resolve(answer);
     });
-    stream.end(request.body);
+    const size = Math.max(1, Math.ceil(request.body.length / (request.pieces ?? 1)));
+    for (let at = 0; at < request.body.length; at += size) stream.write(request.body.subarray(at, at + size));
+    stream.end();
   });
 }
 
@@ -153,6 +157,8 @@ const REQUESTS: RawRequest[] = [
   { name: 'the compressed flag with identity encoding', body: frame(Buffer.from('flagged'), 1), direct: true },
   { name: 'an undecodable request', body: frame(Buffer.from('undecodable')), direct: true },
   { name: 'a message over the frame limit', body: frame(Buffer.alloc(FRAME_LIMIT + 1, 7)), direct: true },
+  { name: 'a second message over the frame limit', body: Buffer.concat([frame(Buffer.from('a')), frame(Buffer.alloc(FRAME_LIMIT + 1, 7))]), direct: true },
+  { name: 'a first message just under the limit, sent in pieces', body: frame(Buffer.alloc(FRAME_LIMIT - 1, 7)), direct: true, pieces: 7 },
   { name: 'a deadline that passes', body: frame(Buffer.from('slow')), headers: { 'grpc-timeout': '50m' }, direct: true },
   { name: 'a gzip-compressed request', body: frame(zlib.gzipSync(Buffer.from('zipped')), 1), headers: { 'grpc-encoding': 'gzip' }, direct: false },
   { name: 'an unreadable grpc-timeout', body: frame(Buffer.from('x')), headers: { 'grpc-timeout': 'soon' }, direct: false },
