@@ -1,6 +1,6 @@
 import { Metadata, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
-import type * as http2 from 'node:http2';
+import * as http2 from 'node:http2';
 import * as tls from 'node:tls';
 import { GrpcCode } from '../errors';
 import { HeaderMetadata } from './header-metadata';
@@ -192,9 +192,11 @@ export class DirectUnaryCall extends EventEmitter {
     framed.writeUInt32BE(message.length, 1);
     message.copy(framed, FRAME_HEADER_BYTES);
     const stream = this.stream;
-    stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
-    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() }));
-    stream.end(framed);
+    this.guarded(() => {
+      stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
+      stream.once('wantTrailers', () => this.guarded(() => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() })));
+      stream.end(framed);
+    });
     this.notifyCancelled();
   }
 
@@ -202,8 +204,23 @@ export class DirectUnaryCall extends EventEmitter {
   private finish(status: CallStatus): void {
     if (this.answered || this.stream.destroyed || this.stream.closed) return;
     this.settle();
-    this.stream.respond({ 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details), ...TRAILERS_ONLY_HEADERS, ...status.metadata?.toHttp2Headers() }, END_STREAM);
+    this.guarded(() =>
+      this.stream.respond({ 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details), ...TRAILERS_ONLY_HEADERS, ...status.metadata?.toHttp2Headers() }, END_STREAM),
+    );
     this.notifyCancelled();
+  }
+
+  /**
+   * Runs a write to the stream. One that throws (the stream died between the check and the
+   * write, a status text encodeURI cannot encode) resets the stream rather than escaping into
+   * the handler's promise chain, where it would take the member down.
+   */
+  private guarded(write: () => void): void {
+    try {
+      write();
+    } catch {
+      if (!this.stream.destroyed) this.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
   }
 
   private settle(): void {

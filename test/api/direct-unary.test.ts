@@ -32,6 +32,9 @@ function toyHandler(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.s
     const trailer = new grpc.Metadata();
     trailer.set('x-trailer', 't');
     callback(null, Buffer.from('with trailer'), trailer);
+  } else if (request === 'unencodable') {
+    // Answered later, as member handlers answer: encodeURI throws on a lone surrogate.
+    setImmediate(() => callback({ code: grpc.status.FAILED_PRECONDITION, details: 'bad \uD800 text' }));
   } else if (request === 'slow') {
     // Never answers: only the call's deadline ends it.
   } else if (request === 'metadata') {
@@ -195,6 +198,14 @@ describe('direct unary path against grpc-js', () => {
       assert.equal(direct.router!.directCalls - before, request.direct ? 1 : 0, 'taken by the direct path');
     });
   }
+
+  test('a status that cannot be encoded resets the stream, and the server keeps serving', async () => {
+    // Only through the direct path: grpc-js itself throws from a timer there and ends the process.
+    const answer = await rawRequest(directSession, { name: 'unencodable', body: frame(Buffer.from('unencodable')), direct: true });
+    assert.deepEqual(answer, { headers: {}, body: '', trailers: {} }, 'no answer, only RST_STREAM');
+    const next = await rawRequest(directSession, { name: 'after', body: frame(Buffer.from('again')), direct: true });
+    assert.equal(next.trailers['grpc-status'], '0');
+  });
 
   test('a grpc-js client sees the same answers and statuses through both', async () => {
     const call = (port: number, payload: string, deadlineMs?: number): Promise<{ code: number; details: string; response?: string }> =>
