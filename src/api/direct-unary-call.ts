@@ -231,11 +231,7 @@ export class DirectUnaryCall extends EventEmitter {
 
   /** The stream closed: before an answer that is the client cancelling (or the connection dying). */
   private closed(): void {
-    if (!this.answered) {
-      this.answered = true;
-      this.chunks = [];
-      if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
-    }
+    if (!this.answered) this.settle();
     this.notifyCancelled();
   }
 

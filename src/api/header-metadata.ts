@@ -2,8 +2,7 @@ import { Metadata, type MetadataValue } from '@grpc/grpc-js';
 import type * as http2 from 'node:http2';
 
 /** What grpc-js takes off the request headers before handlers see them as metadata. */
-const TRANSPORT_HEADERS = ['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'];
-const TRANSPORT_HEADER_SET = new Set(TRANSPORT_HEADERS);
+const TRANSPORT_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
 /** grpc-js' rules for a metadata key and a text value; it drops entries that break them. */
 const LEGAL_KEY = /^[0-9a-z_.-]+$/;
 const LEGAL_TEXT_VALUE = /^[ -~]*$/;
@@ -37,7 +36,7 @@ export class HeaderMetadata extends Metadata {
   override get(key: string): MetadataValue[] {
     if (this.built !== undefined) return super.get(key);
     const name = key.toLowerCase();
-    if (!LEGAL_KEY.test(name) || name.endsWith('-bin') || TRANSPORT_HEADER_SET.has(name)) return super.get(key);
+    if (!LEGAL_KEY.test(name) || name.endsWith('-bin') || TRANSPORT_HEADERS.has(name)) return super.get(key);
     const value = this.headers[name];
     if (value === undefined) return [];
     if (!Array.isArray(value)) return LEGAL_TEXT_VALUE.test(value) ? [value] : [];
