@@ -52,6 +52,13 @@ export class Raft {
   readonly maxUncommittedSize: number;
   /** Payload bytes of entries this leader appended that are not yet applied. */
   uncommittedSize = 0;
+  /**
+   * Leader: appends (new entries, a moved commit index) waiting to go to the followers at the
+   * next Ready. etcd broadcasts once per proposal and per commit; gathered here, the
+   * proposals and acks of one event-loop turn leave as one MsgApp per follower, and each
+   * follower answers it with one ack (see flushAppends).
+   */
+  private appendsPending: 'none' | 'entries' | 'commit' = 'none';
   readonly logger: RaftLogger;
   private readonly random: () => number;
 
@@ -132,9 +139,11 @@ export class Raft {
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
     const m = newMessage({ type: MessageType.App, to, index: pr.next - 1n, logTerm: prevTerm, entries, commit: this.raftLog.committed });
-    // A commit broadcast to a follower known to hold everything: its answer would carry no
-    // news (match cannot move), so it is not asked for. Heartbeats still prove it alive.
-    if (entries.length === 0 && pr.state === 'replicate' && pr.match >= pr.next - 1n) m.commitOnly = true;
+    // A commit broadcast to a follower we replicate to: its answer would carry no news (the
+    // entries before pr.next are answered by their own appends, which travel ahead of this one
+    // on the same stream), so it is not asked for. If those were lost, the follower cannot
+    // match this append and its rejection is answered as usual. Heartbeats prove it alive.
+    if (entries.length === 0 && pr.state === 'replicate') m.commitOnly = true;
     if (entries.length > 0) {
       const last = entries[entries.length - 1].index;
       if (pr.state === 'replicate') {
@@ -183,6 +192,38 @@ export class Raft {
 
   bcastAppend(): void {
     for (const id of this.tracker.progress.keys()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Leader: new entries to replicate; they go out with the next flushAppends (RawNode.ready). */
+  appendEntriesLater(): void {
+    if (this.appendsPending === 'none') this.appendsPending = 'entries';
+  }
+
+  /** Leader: the commit index moved; every follower hears of it at the next flushAppends. */
+  broadcastCommitLater(): void {
+    this.appendsPending = 'commit';
+  }
+
+  get hasPendingAppends(): boolean {
+    return this.appendsPending !== 'none';
+  }
+
+  /**
+   * Sends what appendEntriesLater / broadcastCommitLater asked for: to each follower the
+   * entries it lacks (as many messages as its in-flight window and the message size allow),
+   * or, when only the commit index moved, the empty append that carries it (etcd's
+   * bcastAppend). Every MsgApp carries the current commit index.
+   */
+  flushAppends(): void {
+    const pending = this.appendsPending;
+    this.appendsPending = 'none';
+    if (pending === 'none' || this.state !== 'leader') return;
+    for (const id of this.tracker.progress.keys()) {
+      if (id === this.id) continue;
+      const sent = this.maybeSendAppend(id, false);
+      if (!sent && pending === 'commit') this.sendAppend(id);
+      for (let i = 0; sent && i < this.maxInflight && this.maybeSendAppend(id, false); i++);
+    }
   }
 
   bcastHeartbeat(context?: Uint8Array): void {
@@ -257,6 +298,7 @@ export class Raft {
     }
     this.pendingConfIndex = 0n;
     this.uncommittedSize = 0;
+    this.appendsPending = 'none';
     this.readOnly = new ReadOnly();
     this.pendingReadIndexMessages = [];
   }

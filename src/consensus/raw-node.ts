@@ -182,6 +182,7 @@ export class RawNode {
     const hs = r.hardState();
     if (!isEmptyHardState(hs) && !sameHardState(hs, this.prevHardState)) return true;
     if (r.raftLog.hasPendingSnapshot()) return true;
+    if (r.hasPendingAppends) return true;
     if (r.msgs.length > 0 || r.raftLog.unstableEntries().length > 0 || r.raftLog.hasNextCommittedEntries()) return true;
     return r.readStates.length > 0;
   }
@@ -191,6 +192,7 @@ export class RawNode {
     if (this.readyOutstanding) throw new Error('raft: ready() called again before advance()');
     this.readyOutstanding = true;
     const r = this.raft;
+    r.flushAppends();
     const entries = [...r.raftLog.unstableEntries()];
     const rd: Ready = {
       readStates: r.readStates,

@@ -80,7 +80,7 @@ function handleProposal(r: Raft, m: Message): void {
     throw new ProposalDroppedError('raft proposal dropped: too many uncommitted entry bytes');
   }
   r.appendEntry(entries);
-  r.bcastAppend();
+  r.appendEntriesLater();
 }
 
 function handleReadIndex(r: Raft, m: Message): void {
@@ -168,7 +168,7 @@ function handleAppendResponse(r: Raft, m: Message): void {
   }
   if (r.maybeCommit()) {
     releasePendingReadIndexMessages(r);
-    r.bcastAppend();
+    r.broadcastCommitLater();
   } else if (oldPaused) {
     // The follower was paused and now has room: send what it is missing.
     r.sendAppend(m.from);

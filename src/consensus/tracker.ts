@@ -63,8 +63,11 @@ export class ProgressTracker {
   }
 
   committed(): bigint {
-    return majorityCommittedIndex(this.voters, (id) => this.progress.get(id)?.match ?? 0n);
+    return majorityCommittedIndex(this.voters, this.matchOf);
   }
+
+  /** A voter's match index (0 if untracked); one bound function, not a closure per commit check. */
+  private readonly matchOf = (id: NodeId): bigint => this.progress.get(id)?.match ?? 0n;
 
   resetVotes(): void {
     this.votes.clear();

@@ -15,6 +15,22 @@ describe('quorum arithmetic', () => {
     assert.equal(majorityCommittedIndex(new Set([1n]), matches({ 1: 4n })), 4n);
   });
 
+  test('the committed index matches a plain sort for any order, duplicates and set sizes in turn', () => {
+    // The function reuses one scratch array: a small set right after a large one must not
+    // see the large one's values.
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 6;
+    for (let round = 0; round < 500; round++) {
+      const size = 1 + (round % 7);
+      const voters = new Set(Array.from({ length: size }, (_, i) => BigInt(i + 1)));
+      const values: Record<string, bigint> = {};
+      for (const id of voters) values[String(id)] = BigInt(next());
+      const sorted = Object.values(values).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+      const expected = sorted[Math.floor(size / 2)];
+      assert.equal(majorityCommittedIndex(voters, matches(values)), expected, JSON.stringify(values, (_k, v) => String(v)));
+    }
+  });
+
   test('vote results: won, lost or still pending', () => {
     const voters = new Set([1n, 2n, 3n, 4n, 5n]);
     assert.equal(majorityVoteResult(voters, new Map([[1n, true], [2n, true]])), 'pending');

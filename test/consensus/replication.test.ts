@@ -25,14 +25,29 @@ describe('log replication', () => {
     net.get(1n).node.propose(bytes('x'));
     const sent = net.stabilize().map((m) => ({ from: m.from, to: m.to, type: m.type, entries: m.entries.length, commitOnly: m.commitOnly === true }));
     const trace = JSON.stringify(sent, (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
-    // Node 2's ack arrives first and commits: the broadcast to 2 is commit-only; 3's ack is
-    // still on its way then, so 3's copy is an ordinary (answered) append.
+    // Both acks reach the leader before its next Ready: one broadcast carries the new commit
+    // index to each follower, and as both are known to hold the entry, neither copy is answered.
     const commitOnly = sent.filter((m) => m.commitOnly);
-    assert.deepEqual(commitOnly.map((m) => [m.to, m.type, m.entries]), [[2n, MessageType.App, 0]], trace);
+    assert.deepEqual(commitOnly.map((m) => [m.to, m.type, m.entries]), [[2n, MessageType.App, 0], [3n, MessageType.App, 0]], trace);
     const asked = sent.filter((m) => m.type === MessageType.App && !m.commitOnly);
     const answers = sent.filter((m) => m.type === MessageType.AppResp);
-    assert.equal(answers.length, asked.length, `every append but the commit-only one is answered: ${trace}`);
+    assert.equal(answers.length, asked.length, `every append but the commit-only ones is answered: ${trace}`);
     for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['x'], `node ${id} applied the entry`);
+  });
+
+  test('proposals made between two Readies leave as one append per follower, answered once each', () => {
+    const net = new Network([1n, 2n, 3n]);
+    net.campaign(1n);
+    net.stabilize();
+    for (const s of ['a', 'b', 'c']) net.get(1n).node.propose(bytes(s));
+    net.get(2n).node.propose(bytes('d')); // forwarded: reaches the leader in the same delivery round as nothing else
+    const sent = net.stabilize();
+    const trace = JSON.stringify(sent.map((m) => ({ from: m.from, to: m.to, type: m.type, entries: m.entries.length })), (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
+    const appendsWithEntries = sent.filter((m) => m.type === MessageType.App && m.from === 1n && m.entries.length > 0);
+    // a, b, c in one append per follower; d (forwarded) in one more per follower.
+    assert.deepEqual(appendsWithEntries.map((m) => [m.to, m.entries.length]), [[2n, 3], [3n, 3], [2n, 1], [3n, 1]], trace);
+    assert.equal(sent.filter((m) => m.type === MessageType.AppResp).length, appendsWithEntries.length, trace);
+    for (const id of [1n, 2n, 3n]) assert.deepEqual(net.get(id).appliedData(), ['a', 'b', 'c', 'd']);
   });
 
   test('an append to a follower the leader has not seen catch up is not commit-only, so it is answered', () => {
