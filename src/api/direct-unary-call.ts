@@ -19,16 +19,16 @@ interface CallStatus {
   metadata: Metadata | null;
 }
 
-/** grpc-js' answer headers, byte for byte, so a client cannot tell which path answered. */
-const RESPONSE_HEADERS = {
-  ':status': 200,
-  'content-type': 'application/grpc+proto',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'grpc-encoding': 'identity',
-} as const;
-const TRAILERS_ONLY_HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto' } as const;
-const RESPONSE_OPTIONS = { waitForTrailers: true } as const;
-const END_STREAM = { endStream: true } as const;
+/**
+ * The answer headers real etcd (grpc-go) sends: only the content type, no date, no encoding
+ * advertisement. grpc-js adds grpc-accept-encoding, grpc-encoding and date; every extra value
+ * is one more string a client's HTTP/2 layer builds and its gRPC layer parses per call.
+ */
+const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+const RESPONSE_OPTIONS = { waitForTrailers: true, sendDate: false } as const;
+/** grpc-go's trailers of a successful call: status 0 and an empty message. */
+const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' } as const;
+const END_STREAM = { endStream: true, sendDate: false } as const;
 const TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const FRAME_HEADER_BYTES = 5;
@@ -44,8 +44,9 @@ export function grpcTimeoutMs(header: string | string[] | undefined): number | u
 /**
  * One unary gRPC call answered straight off its HTTP/2 stream: the request's frames are
  * collected until the client half-closes, decoded with the method's codec and handed to the
- * method's handler, whose answer goes out as grpc-js would send it (same headers, framing,
- * trailers, status texts). It is the call object the handler sees, with the parts of grpc-js'
+ * method's handler. Its answer carries grpc-js' framing, status codes and texts (the request
+ * checks, deadline and error mapping are grpc-js'), in the headers and trailers real etcd
+ * (grpc-go) sends. It is the call object the handler sees, with the parts of grpc-js'
  * ServerUnaryCall that handlers use: request, metadata, cancelled, the 'cancelled' event,
  * getPeer, getDeadline, getPath, getHost and getAuthContext.
  *
@@ -194,25 +195,25 @@ export class DirectUnaryCall extends EventEmitter {
     const stream = this.stream;
     this.guarded(() => {
       stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS);
-      stream.once('wantTrailers', () => this.guarded(() => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK', ...trailer?.toHttp2Headers() })));
+      stream.once('wantTrailers', () => this.guarded(() => stream.sendTrailers(trailer === undefined ? OK_TRAILERS : { ...OK_TRAILERS, ...trailer.toHttp2Headers() })));
       stream.end(framed);
     });
     this.notifyCancelled();
   }
 
-  /** Ends the call with a status and no message (gRPC's trailers-only answer), as grpc-js does. */
+  /** Ends the call with a status and no message (gRPC's trailers-only answer), as grpc-go does. */
   private finish(status: CallStatus): void {
     if (this.answered || this.stream.destroyed || this.stream.closed) return;
     this.settle();
     this.guarded(() =>
-      this.stream.respond({ 'grpc-status': String(status.code), 'grpc-message': encodeURI(status.details), ...TRAILERS_ONLY_HEADERS, ...status.metadata?.toHttp2Headers() }, END_STREAM),
+      this.stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(status.code), 'grpc-message': encodeGrpcMessage(status.details), ...status.metadata?.toHttp2Headers() }, END_STREAM),
     );
     this.notifyCancelled();
   }
 
   /**
    * Runs a write to the stream. One that throws (the stream died between the check and the
-   * write, a status text encodeURI cannot encode) resets the stream rather than escaping into
+   * write, a header value node:http2 refuses) resets the stream rather than escaping into
    * the handler's promise chain, where it would take the member down.
    */
   private guarded(write: () => void): void {
@@ -244,6 +245,23 @@ export class DirectUnaryCall extends EventEmitter {
 }
 
 function ignore(): void {}
+
+/** Printable ASCII but '%': what grpc-go sends unescaped in grpc-message. */
+const PLAIN_GRPC_MESSAGE = /^[\x20-\x24\x26-\x7e]*$/;
+
+/**
+ * grpc-go's encodeGrpcMessage: each UTF-8 byte outside printable ASCII, and '%', as %XX
+ * (upper case); everything else as is, so etcd's error texts travel unchanged. Clients
+ * percent-decode it (grpc-js with decodeURIComponent, grpc-go byte by byte).
+ */
+export function encodeGrpcMessage(message: string): string {
+  if (PLAIN_GRPC_MESSAGE.test(message)) return message;
+  let encoded = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
+}
 
 /** grpc-js' serverErrorToStatus: a numeric code with its details, else UNKNOWN with the message. */
 function statusOfError(error: unknown, trailer: Metadata | undefined): CallStatus {
