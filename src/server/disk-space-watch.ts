@@ -22,6 +22,8 @@ export const DISK_MARGIN_BYTES = 64n * 1024n * 1024n;
 export class DiskSpaceWatch {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Entry bytes logged since the last check (see noteLogged). */
+  private loggedSinceCheck = 0;
 
   constructor(
     private readonly dir: string,
@@ -46,10 +48,22 @@ export class DiskSpaceWatch {
     this.timer = undefined;
   }
 
+  /**
+   * The member logged `bytes` of entries (each lands in the WAL and the store, about three
+   * times over on disk). Once an eighth of the margin has been logged since the last look,
+   * the next look happens now: at a few hundred writes of 64 KiB a second, a check a second
+   * let the file system fill past the whole margin between two checks.
+   */
+  noteLogged(bytes: number): void {
+    this.loggedSinceCheck += bytes;
+    if (this.timer !== undefined && this.loggedSinceCheck >= Number(this.marginBytes) / 8) void this.check();
+  }
+
   /** One look at the free space (the timer's; tests call it directly). */
   async check(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
+    this.loggedSinceCheck = 0;
     try {
       const free = await this.freeBytes(this.dir);
       if (free < this.marginBytes) this.onLow(free);

@@ -301,7 +301,10 @@ export class Member {
       if (ready.mustSync) this.metrics.walFsync((performance.now() - saveStarted) / 1000);
     }
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
-    if (ready.entries.length > 0) this.raftStorage.append(ready.entries);
+    if (ready.entries.length > 0) {
+      this.raftStorage.append(ready.entries);
+      this.diskSpace.noteLogged(entryBytes(ready.entries));
+    }
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
     if (!sendEarly) this.sendMessages(ready.messages);
     if (ready.committedEntries.length > 0) {
@@ -638,6 +641,13 @@ export class Member {
     for (const peer of this.snapshots.sendingTo()) this.reportSnapshot(peer, false);
     await this.wal.close();
   }
+}
+
+/** The payload bytes of a batch of entries. */
+function entryBytes(entries: readonly Entry[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.data.byteLength;
+  return bytes;
 }
 
 /** An apply batch whose commit LMDB refused and that may be applied again (see applyCommittedRecovering). */

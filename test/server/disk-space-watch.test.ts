@@ -12,6 +12,37 @@ import type { MvccStore } from '../../src/storage/mvcc';
 const MIB = 1024n * 1024n;
 
 describe('the free-space watch of the data directory', () => {
+  test('logging an eighth of the margin looks at the free space at once, not at the next tick', async () => {
+    let looks = 0;
+    const watch = new DiskSpaceWatch(
+      '/data',
+      () => undefined,
+      () => undefined,
+      async () => {
+        looks += 1;
+        return 500n * MIB;
+      },
+      64n * MIB,
+      3_600_000, // the timer never fires during the test
+    );
+    watch.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(looks, 1, 'start looks once');
+    watch.noteLogged(Number(4n * MIB));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(looks, 1, 'half an eighth: no look yet');
+    watch.noteLogged(Number(4n * MIB));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(looks, 2, 'an eighth of the margin logged: one more look');
+    watch.noteLogged(Number(7n * MIB));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(looks, 2, 'the count starts again after each look');
+    watch.stop();
+    watch.noteLogged(Number(64n * MIB));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(looks, 2, 'a stopped watch does not look');
+  });
+
   test('reports every check below the margin, none above, and survives a failing statfs', async () => {
     let free = 500n * MIB;
     let failing = false;
