@@ -421,7 +421,8 @@ export class Raft {
   }
 }
 
-function payloadSize(entries: Entry[]): number {
+/** The data bytes of a batch of entries (what the uncommitted-size bound counts). */
+export function payloadSize(entries: readonly Entry[]): number {
   let size = 0;
   for (const e of entries) size += e.data.length;
   return size;

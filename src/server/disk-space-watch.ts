@@ -22,8 +22,9 @@ export const DISK_MARGIN_BYTES = 64n * 1024n * 1024n;
 export class DiskSpaceWatch {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
-  /** Entry bytes logged since the last check (see noteLogged). */
+  /** Entry bytes logged since the last check, and how many make the next check come now (see noteLogged). */
   private loggedSinceCheck = 0;
+  private readonly checkAfterLoggedBytes: number;
 
   constructor(
     private readonly dir: string,
@@ -34,6 +35,7 @@ export class DiskSpaceWatch {
     private readonly intervalMs = 1000,
   ) {
     if (!(intervalMs > 0)) throw new Error(`intervalMs must be positive, got ${intervalMs}`);
+    this.checkAfterLoggedBytes = Number(marginBytes) / 8;
   }
 
   start(): void {
@@ -56,7 +58,7 @@ export class DiskSpaceWatch {
    */
   noteLogged(bytes: number): void {
     this.loggedSinceCheck += bytes;
-    if (this.timer !== undefined && this.loggedSinceCheck >= Number(this.marginBytes) / 8) void this.check();
+    if (this.timer !== undefined && this.loggedSinceCheck >= this.checkAfterLoggedBytes) void this.check();
   }
 
   /** One look at the free space (the timer's; tests call it directly). */

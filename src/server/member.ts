@@ -2,7 +2,7 @@ import { Errors } from '../errors';
 import type { Logger } from '../log';
 import { NO_METRICS, type MemberMetrics } from '../metrics/member-metrics';
 import { failpoint } from '../failpoints';
-import { MessageType, StepPeerNotFoundError, decodeConfChange, type MemoryStorage, type Message, type RawNode, type Ready } from '../consensus';
+import { MessageType, StepPeerNotFoundError, decodeConfChange, payloadSize, type MemoryStorage, type Message, type RawNode, type Ready } from '../consensus';
 import { EntryType, type ConfChangeTypeValue, type ConfState, type Entry, type Snapshot } from '../consensus/types';
 import type { MemberInfo, RequestContext, ResponseHeader } from '../api/member-port';
 import type { PeerAddress, PeerTransport } from '../transport/types';
@@ -303,7 +303,7 @@ export class Member {
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) {
       this.raftStorage.append(ready.entries);
-      this.diskSpace.noteLogged(entryBytes(ready.entries));
+      this.diskSpace.noteLogged(payloadSize(ready.entries));
     }
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
     if (!sendEarly) this.sendMessages(ready.messages);
@@ -641,13 +641,6 @@ export class Member {
     for (const peer of this.snapshots.sendingTo()) this.reportSnapshot(peer, false);
     await this.wal.close();
   }
-}
-
-/** The payload bytes of a batch of entries. */
-function entryBytes(entries: readonly Entry[]): number {
-  let bytes = 0;
-  for (const entry of entries) bytes += entry.data.byteLength;
-  return bytes;
 }
 
 /** An apply batch whose commit LMDB refused and that may be applied again (see applyCommittedRecovering). */

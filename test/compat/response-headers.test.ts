@@ -15,7 +15,7 @@ import { skipUnlessBinaries } from '../support/skip';
 interface RawAnswer {
   headers: Record<string, unknown>;
   trailers: Record<string, unknown>;
-  /** The gRPC message frames' length (the bytes differ: revisions, member ids). */
+  /** Whether a message came (its bytes differ: revisions, member ids). */
   messageFrames: boolean;
 }
 
