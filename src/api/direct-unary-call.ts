@@ -28,7 +28,8 @@ const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } 
 const RESPONSE_OPTIONS = { waitForTrailers: true, sendDate: false } as const;
 /** grpc-go's trailers of a successful call: status 0 and an empty message. */
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' } as const;
-const END_STREAM = { endStream: true, sendDate: false } as const;
+/** Options of a trailers-only answer (statusOnlyHeaders): it ends the stream, without a date. */
+export const STATUS_ONLY_OPTIONS = { endStream: true, sendDate: false } as const;
 const TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 const FRAME_HEADER_BYTES = 5;
@@ -206,7 +207,7 @@ export class DirectUnaryCall extends EventEmitter {
     if (this.answered || this.stream.destroyed || this.stream.closed) return;
     this.settle();
     this.guarded(() =>
-      this.stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(status.code), 'grpc-message': encodeGrpcMessage(status.details), ...status.metadata?.toHttp2Headers() }, END_STREAM),
+      this.stream.respond(statusOnlyHeaders(status.code, status.details, status.metadata), STATUS_ONLY_OPTIONS),
     );
     this.notifyCancelled();
   }
@@ -245,6 +246,11 @@ export class DirectUnaryCall extends EventEmitter {
 }
 
 function ignore(): void {}
+
+/** grpc-go's trailers-only answer: one HEADERS frame with the status (and trailing metadata), no message. */
+export function statusOnlyHeaders(code: number, details: string, metadata?: Metadata | null): http2.OutgoingHttpHeaders {
+  return { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details), ...metadata?.toHttp2Headers() };
+}
 
 /** Printable ASCII but '%': what grpc-go sends unescaped in grpc-message. */
 const PLAIN_GRPC_MESSAGE = /^[\x20-\x24\x26-\x7e]*$/;

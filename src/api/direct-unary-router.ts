@@ -1,18 +1,24 @@
 import type { handleUnaryCall, MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type * as http2 from 'node:http2';
-import { DirectUnaryCall, grpcTimeoutMs, type DirectUnaryMethod } from './direct-unary-call';
+import * as http2 from 'node:http2';
+import { DirectUnaryCall, grpcTimeoutMs, STATUS_ONLY_OPTIONS, statusOnlyHeaders, type DirectUnaryMethod } from './direct-unary-call';
+import { unknownMethodStatus } from './unknown-method-status';
 import type { DecodedRequest } from './method-codec';
 import type { WireOut } from './codec/wire-scalars';
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => void;
 
 /**
- * Sends the unary calls of the given services through DirectUnaryCall and everything else
- * (streams, compressed or malformed requests, unknown methods) to grpc-js as before. grpc-js
- * keeps owning the connections: sessions, keepalive pings, GOAWAY and graceful shutdown.
+ * Sends the unary calls of the given services through DirectUnaryCall, answers gRPC requests
+ * for methods no service has as grpc-go (etcd) does, and sends everything else (streams,
+ * compressed or malformed requests) to grpc-js as before. grpc-js keeps owning the
+ * connections: sessions, keepalive pings, GOAWAY and graceful shutdown.
  */
 export class DirectUnaryRouter {
   private readonly methods = new Map<string, DirectUnaryMethod>();
+  /** Every method path of the added services, streaming ones included. */
+  private readonly knownPaths = new Set<string>();
+  /** The added services' full names ("etcdserverpb.KV"). */
+  private readonly serviceNames = new Set<string>();
   /** Calls answered by the direct path since start (tests check the path is taken). */
   directCalls = 0;
 
@@ -21,6 +27,8 @@ export class DirectUnaryRouter {
   /** Routes the unary methods of one service (the same handlers grpc-js was given). */
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
     for (const [name, method] of Object.entries(definition)) {
+      this.knownPaths.add(method.path);
+      this.serviceNames.add(method.path.slice(1, method.path.lastIndexOf('/')));
       const handler = implementation[name];
       if (handler === undefined || method.requestStream || method.responseStream) continue;
       this.methods.set(method.path, {
@@ -44,7 +52,7 @@ export class DirectUnaryRouter {
     const grpcListener = listeners[0]!;
     http2Server.removeListener('stream', grpcListener);
     http2Server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) => {
-      if (!this.serve(stream, headers)) grpcListener.call(http2Server, stream, headers, ...rest);
+      if (!this.serve(stream, headers) && !this.refuseUnknown(stream, headers)) grpcListener.call(http2Server, stream, headers, ...rest);
     });
     return true;
   }
@@ -54,8 +62,7 @@ export class DirectUnaryRouter {
     const path = headers[':path'];
     const method = path === undefined ? undefined : this.methods.get(path);
     if (method === undefined) return false;
-    const contentType = headers['content-type'];
-    if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) return false;
+    if (!isGrpcRequest(headers)) return false;
     const encoding = headers['grpc-encoding'];
     if (encoding !== undefined && encoding !== 'identity') return false;
     const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
@@ -64,4 +71,28 @@ export class DirectUnaryRouter {
     new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, timeoutMs);
     return true;
   }
+
+  /**
+   * Answers a gRPC request for a method none of the services has, in grpc-go's words
+   * (unknown-method-status.ts); grpc-js words it otherwise ("The server does not implement
+   * the method …"), and etcd3's bundled 3.5 protos can reach such methods.
+   */
+  private refuseUnknown(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+    const path = headers[':path'];
+    if (path === undefined || this.knownPaths.has(path) || !isGrpcRequest(headers)) return false;
+    const status = unknownMethodStatus(path, this.serviceNames);
+    try {
+      stream.respond(statusOnlyHeaders(status.code, status.details), STATUS_ONLY_OPTIONS);
+      // The answer is final: whatever the client still sends is read and dropped.
+      stream.resume();
+    } catch {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
+    return true;
+  }
+}
+
+function isGrpcRequest(headers: http2.IncomingHttpHeaders): boolean {
+  const contentType = headers['content-type'];
+  return typeof contentType === 'string' && contentType.startsWith('application/grpc');
 }

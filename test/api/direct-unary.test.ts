@@ -196,7 +196,13 @@ const REQUESTS: RawRequest[] = [
   { name: 'a gzip-compressed request', body: frame(zlib.gzipSync(Buffer.from('zipped')), 1), headers: { 'grpc-encoding': 'gzip' }, direct: false },
   { name: 'an unreadable grpc-timeout', body: frame(Buffer.from('x')), headers: { 'grpc-timeout': 'soon' }, direct: false },
   { name: 'a content type that is not gRPC', body: frame(Buffer.from('x')), headers: { 'content-type': 'text/plain' }, direct: false },
-  { name: 'an unknown method', path: '/toy.Toy/Missing', body: frame(Buffer.from('x')), direct: false },
+];
+
+/** Paths no service has: grpc-go's (etcd's) status for each, where grpc-js says "does not implement". */
+const UNKNOWN_PATHS: { path: string; status: string; message: string }[] = [
+  { path: '/toy.Toy/Missing', status: '12', message: 'unknown method Missing for service toy.Toy' },
+  { path: '/toy.Other/Call', status: '12', message: 'unknown service toy.Other' },
+  { path: '/toy.Toy', status: '8', message: 'malformed method name: "/toy.Toy"' },
 ];
 
 describe('direct unary path against grpc-js', () => {
@@ -226,6 +232,21 @@ describe('direct unary path against grpc-js', () => {
       const actual = await rawRequest(directSession, request);
       assert.deepEqual(actual, request.direct ? etcdShaped(viaGrpcJs) : viaGrpcJs);
       assert.equal(direct.router!.directCalls - before, request.direct ? 1 : 0, 'taken by the direct path');
+    });
+  }
+
+  for (const unknown of UNKNOWN_PATHS) {
+    test(`${unknown.path}: grpc-go's status in grpc-go headers, where grpc-js has its own text`, async () => {
+      const request: RawRequest = { name: unknown.path, path: unknown.path, body: frame(Buffer.from('x')), direct: false };
+      const viaGrpcJs = await rawRequest(grpcJsSession, request);
+      assert.match(String(viaGrpcJs.headers['grpc-message']), /does not implement/);
+      const before = direct.router!.directCalls;
+      const actual = await rawRequest(directSession, request);
+      assert.deepEqual(Object.fromEntries(Object.entries(actual.headers)), { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': unknown.status, 'grpc-message': unknown.message });
+      assert.deepEqual(actual.trailers, {});
+      assert.equal(actual.body, '');
+      assert.equal(actual.dated, false);
+      assert.equal(direct.router!.directCalls, before, 'not counted as a direct call');
     });
   }
 

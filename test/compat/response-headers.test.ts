@@ -49,6 +49,13 @@ const CALLS: { name: string; path: string; message: Buffer }[] = [
   { name: 'a put without a key (InvalidArgument)', path: '/etcdserverpb.KV/Put', message: Buffer.from([0x12, 0x01, 0x76]) },
   { name: 'a revoke of a lease that does not exist (NotFound)', path: '/etcdserverpb.Lease/LeaseRevoke', message: Buffer.from([0x08, 0x05]) },
   { name: 'a compaction past the current revision (OutOfRange)', path: '/etcdserverpb.KV/Compact', message: Buffer.from([0x08, 0xe8, 0x07]) },
+  // Paths no service has: grpc-go's words (grpc-js has its own), e.g. etcd3's bundled 3.5 protos.
+  { name: 'an unknown method of a unary service', path: '/etcdserverpb.KV/Nope', message: Buffer.alloc(0) },
+  { name: 'an unknown method of a streaming service', path: '/etcdserverpb.Watch/Nope', message: Buffer.alloc(0) },
+  { name: 'a 3.5-only method', path: '/etcdserverpb.Maintenance/Downgrade', message: Buffer.alloc(0) },
+  { name: 'an unknown service', path: '/etcdserverpb.Nope/Put', message: Buffer.alloc(0) },
+  { name: 'a method path with an extra slash', path: '/etcdserverpb.KV/Range/', message: Buffer.alloc(0) },
+  { name: 'a path without a method (malformed)', path: '/etcdserverpb.KV', message: Buffer.alloc(0) },
 ];
 
 describe('unary answer headers and trailers: latchkey vs etcd 3.4', { skip: skipUnlessBinaries('etcd') }, () => {
