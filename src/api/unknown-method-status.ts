@@ -1,7 +1,7 @@
 import { GrpcCode } from '../errors';
 
-/** A gRPC status: code and message text. */
-export interface GrpcStatus {
+/** The gRPC status grpc-go answers an unknown path with: code and message text. */
+export interface UnknownPathStatus {
   code: number;
   details: string;
 }
@@ -13,7 +13,7 @@ export interface GrpcStatus {
  * path quoted as Go's %q does); an unregistered service is "unknown service S"; a known
  * service without that method is "unknown method M for service S" (both UNIMPLEMENTED).
  */
-export function unknownMethodStatus(path: string, knownServices: ReadonlySet<string>): GrpcStatus {
+export function unknownMethodStatus(path: string, knownServices: ReadonlySet<string>): UnknownPathStatus {
   const name = path.startsWith('/') ? path.slice(1) : path;
   const slash = name.lastIndexOf('/');
   if (slash === -1) return { code: GrpcCode.RESOURCE_EXHAUSTED, details: `malformed method name: ${goQuote(path)}` };
