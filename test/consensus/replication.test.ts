@@ -40,7 +40,7 @@ describe('log replication', () => {
     net.campaign(1n);
     net.stabilize();
     for (const s of ['a', 'b', 'c']) net.get(1n).node.propose(bytes(s));
-    net.get(2n).node.propose(bytes('d')); // forwarded: reaches the leader in the same delivery round as nothing else
+    net.get(2n).node.propose(bytes('d')); // forwarded by node 2: it reaches the leader one delivery round later, alone
     const sent = net.stabilize();
     const trace = JSON.stringify(sent.map((m) => ({ from: m.from, to: m.to, type: m.type, entries: m.entries.length })), (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
     const appendsWithEntries = sent.filter((m) => m.type === MessageType.App && m.from === 1n && m.entries.length > 0);
