@@ -16,6 +16,7 @@ import { DirectUnaryRouter } from './direct-unary-router';
 import { InFlightRequests } from './in-flight-requests';
 import { OpenStreams } from './open-streams';
 import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
+import { Http2Connection } from './h2/connection';
 
 /**
  * grpc-js' own frame limit. Our deserializer enforces the real limit (max-request-bytes +
@@ -150,10 +151,17 @@ export class ClientServer {
   private readonly metricsFront: http.RequestListener;
   private readonly terminator: TlsTerminator | undefined;
   private closed = false;
+  /** Connections of our own HTTP/2 framing (LATCHKEY_OWN_HTTP2=1, an experiment). */
+  private readonly ownConnections = new Set<Http2Connection>();
+  private readonly ownHttp2 = process.env['LATCHKEY_OWN_HTTP2'] === '1';
+  private readonly limits: GrpcLimits;
+  /** Resolves the wait of a graceful close for our own connections. */
+  private ownConnectionsGone: (() => void) | undefined;
 
   constructor(member: MemberPort, logger: Logger, options: ClientServerOptions = {}) {
     this.logger = logger.child({ component: 'client-server' });
     const { metrics } = options;
+    this.limits = options.limits ?? DEFAULT_GRPC_LIMITS;
     const report = metrics === undefined ? undefined : metrics.rpcHandled.bind(metrics);
     this.server = new Server({
       ...serverOptions(maxReceiveBytes(member), options.limits),
@@ -168,7 +176,7 @@ export class ClientServer {
       ...(options.authGate === undefined ? {} : { authGate: options.authGate }),
     };
     const services = createGrpcServices(member, this.logger, servicesOptions);
-    this.directUnary = new DirectUnaryRouter(frameLimitBytes(maxReceiveBytes(member)));
+    this.directUnary = new DirectUnaryRouter(frameLimitBytes(maxReceiveBytes(member)), report);
     for (const service of services) {
       const implementation = report === undefined ? service.implementation : countUnaryCalls(service.definition, service.implementation, report);
       this.server.addService(service.definition, implementation);
@@ -277,9 +285,25 @@ export class ClientServer {
    */
   private route(socket: tls.TLSSocket): void {
     if (!this.sockets.admit(socket)) return;
-    if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
+    if (socket.alpnProtocol === 'h2' && this.ownHttp2) this.serveHttp2(socket);
+    else if (socket.alpnProtocol === 'h2') this.injector.injectConnection(socket);
     else if (socket.alpnProtocol === 'http/1.1') this.httpServer.emit('connection', socket);
     else this.sniff(socket);
+  }
+
+  /** Serves an HTTP/2 connection with our own framing (h2/connection.ts). */
+  private serveHttp2(socket: net.Socket): void {
+    const { maxConcurrentStreams, keepaliveIntervalMs, keepaliveTimeoutMs } = this.limits;
+    const connection = new Http2Connection(socket, (stream, headers) => this.directUnary.serveFramed(stream, headers), this.logger, {
+      maxConcurrentStreams,
+      keepaliveIntervalMs,
+      keepaliveTimeoutMs,
+    });
+    this.ownConnections.add(connection);
+    socket.once('close', () => {
+      this.ownConnections.delete(connection);
+      if (this.ownConnections.size === 0) this.ownConnectionsGone?.();
+    });
   }
 
   /**
@@ -294,7 +318,8 @@ export class ClientServer {
       head = Buffer.concat([head, chunk]);
       const couldBeHttp2 = matchesPrefacePrefix(head);
       if (couldBeHttp2 && head.length < HTTP2_PREFACE.length) return;
-      const verdict = couldBeHttp2 ? authorityFixupVerdict(head) : 'raw';
+      // Our own framing reads any :authority; node:http2 needs some rewritten (authority-fixup.ts).
+      const verdict = couldBeHttp2 && !this.ownHttp2 ? authorityFixupVerdict(head) : 'raw';
       if (verdict === 'wait') return;
       clearTimeout(silent);
       socket.off('data', onData);
@@ -302,6 +327,10 @@ export class ClientServer {
       socket.unshift(head);
       if (this.closed) {
         socket.destroy();
+        return;
+      }
+      if (couldBeHttp2 && this.ownHttp2) {
+        this.serveHttp2(socket);
         return;
       }
       if (couldBeHttp2 && verdict === 'raw') {
@@ -336,13 +365,19 @@ export class ClientServer {
     }
     const grpcDone = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.openStreams.endAll();
-    const shutdown = Promise.all([grpcDone, this.httpRequests.idle()]);
+    const ownDone = new Promise<void>((resolve) => {
+      this.ownConnectionsGone = resolve;
+      if (this.ownConnections.size === 0) resolve();
+    });
+    for (const connection of this.ownConnections) connection.shutdown();
+    const shutdown = Promise.all([grpcDone, ownDone, this.httpRequests.idle()]);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn('graceful shutdown timed out; forcing');
         this.server.forceShutdown();
         this.httpServer.closeAllConnections();
         this.sockets.destroyAll();
+        for (const connection of this.ownConnections) connection.destroy();
         resolve();
       }, GRACEFUL_CLOSE_MS);
       void shutdown.then(() => {

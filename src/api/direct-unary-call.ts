@@ -1,9 +1,12 @@
 import { Metadata, type handleUnaryCall, type MethodDefinition, type ServerUnaryCall } from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 import * as http2 from 'node:http2';
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
 import { GrpcCode } from '../errors';
 import { HeaderMetadata } from './header-metadata';
+import { constantHeaders } from './h2/hpack-encoder';
 import type { DecodedRequest } from './method-codec';
 import type { WireOut } from './codec/wire-scalars';
 
@@ -13,7 +16,24 @@ export interface DirectUnaryMethod {
   handler: handleUnaryCall<DecodedRequest, WireOut | Buffer>;
 }
 
-interface CallStatus {
+/**
+ * The part of an HTTP/2 server stream a unary call uses: node:http2's ServerHttp2Stream has
+ * it, and so does our own framing's FramedStream (h2/framed-stream.ts).
+ */
+export interface UnaryCallStream {
+  readonly destroyed: boolean;
+  readonly closed: boolean;
+  readonly session?: { readonly socket: net.Socket | tls.TLSSocket } | undefined;
+  once(event: 'error' | 'close' | 'end' | 'wantTrailers', listener: () => void): unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  respond(headers: http2.OutgoingHttpHeaders, options: { endStream?: boolean; waitForTrailers?: boolean; sendDate?: boolean }): void;
+  end(data: Buffer): unknown;
+  sendTrailers(headers: http2.OutgoingHttpHeaders): void;
+  close(code?: number): void;
+  resume(): unknown;
+}
+
+export interface CallStatus {
   code: number;
   details: string;
   metadata: Metadata | null;
@@ -24,10 +44,10 @@ interface CallStatus {
  * advertisement. grpc-js adds grpc-accept-encoding, grpc-encoding and date; every extra value
  * is one more string a client's HTTP/2 layer builds and its gRPC layer parses per call.
  */
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc' } as const;
+export const RESPONSE_HEADERS = constantHeaders({ ':status': 200, 'content-type': 'application/grpc' } as const);
 const RESPONSE_OPTIONS = { waitForTrailers: true, sendDate: false } as const;
 /** grpc-go's trailers of a successful call: status 0 and an empty message. */
-const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': '' } as const;
+const OK_TRAILERS = constantHeaders({ 'grpc-status': '0', 'grpc-message': '' } as const);
 /** Options of a trailers-only answer (statusOnlyHeaders): it ends the stream, without a date. */
 export const STATUS_ONLY_OPTIONS = { endStream: true, sendDate: false } as const;
 const TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
@@ -64,16 +84,19 @@ export class DirectUnaryCall extends EventEmitter {
   private firstLength: number | undefined;
   private secondLength: number | undefined;
   private answered = false;
+  /** Refused before reading (an unreadable grpc-timeout): the request is not run. */
+  private refused = false;
   private deadlineMs = Infinity;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private requestMetadata: Metadata | undefined;
 
   constructor(
-    private readonly stream: http2.ServerHttp2Stream,
+    private readonly stream: UnaryCallStream,
     private readonly headers: http2.IncomingHttpHeaders,
     private readonly method: DirectUnaryMethod,
     private readonly frameLimitBytes: number,
     timeoutMs: number | undefined,
+    private readonly encoding: string | undefined = undefined,
   ) {
     super();
     // A stream error is followed by 'close', which is where it is handled.
@@ -81,7 +104,12 @@ export class DirectUnaryCall extends EventEmitter {
     stream.once('close', () => this.closed());
     stream.on('data', (chunk: Buffer) => this.receive(chunk));
     stream.once('end', () => this.run());
-    if (timeoutMs !== undefined) {
+    if (timeoutMs !== undefined && Number.isNaN(timeoutMs)) {
+      // grpc-js refuses the call before reading it, once the handler is set up.
+      const details = `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`;
+      this.refused = true;
+      process.nextTick(() => this.finish({ code: GrpcCode.INTERNAL, details, metadata: null }));
+    } else if (timeoutMs !== undefined) {
       this.deadlineMs = Date.now() + timeoutMs;
       this.deadlineTimer = setTimeout(() => this.finish({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), timeoutMs);
     }
@@ -127,7 +155,7 @@ export class DirectUnaryCall extends EventEmitter {
    * never buffers more than two messages, whatever a client keeps sending.
    */
   private receive(chunk: Buffer): void {
-    if (this.answered) return;
+    if (this.answered || this.refused) return;
     this.chunks.push(chunk);
     this.received += chunk.length;
     if (this.firstLength === undefined) {
@@ -158,7 +186,7 @@ export class DirectUnaryCall extends EventEmitter {
 
   /** The client half-closed: decode its one message and run the handler. */
   private run(): void {
-    if (this.answered) return;
+    if (this.answered || this.refused) return;
     const body = this.chunks.length === 0 ? Buffer.alloc(0) : this.joined();
     this.chunks = [];
     const path = this.method.definition.path;
@@ -167,8 +195,10 @@ export class DirectUnaryCall extends EventEmitter {
     if (length === undefined || body.length < FRAME_HEADER_BYTES + length) {
       return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}`, metadata: null });
     }
+    const message = messageBody(body.subarray(0, FRAME_HEADER_BYTES + length), this.encoding, this.frameLimitBytes);
+    if ('code' in message) return this.finish(message);
     try {
-      this.request = this.method.definition.requestDeserialize(body.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + length));
+      this.request = this.method.definition.requestDeserialize(message);
     } catch {
       return this.finish({ code: GrpcCode.INTERNAL, details: 'Error deserializing request', metadata: null });
     }
@@ -247,6 +277,27 @@ export class DirectUnaryCall extends EventEmitter {
 
 function ignore(): void {}
 
+/**
+ * A received message's bytes (`framed` with its 5-byte header), decompressed as grpc-js does
+ * when its flag says so: gzip and deflate up to the receive limit, identity as it is; or the
+ * status grpc-js answers when that fails.
+ */
+export function messageBody(framed: Buffer, encoding: string | undefined, limitBytes: number): Buffer | CallStatus {
+  const content = framed.subarray(FRAME_HEADER_BYTES);
+  if (framed[0] !== 1 || encoding === undefined || encoding === 'identity') return content;
+  if (encoding !== 'gzip' && encoding !== 'deflate') {
+    return { code: GrpcCode.UNIMPLEMENTED, details: `Received message compressed with unsupported encoding "${encoding}"`, metadata: null };
+  }
+  try {
+    return encoding === 'gzip' ? zlib.gunzipSync(content, { maxOutputLength: limitBytes }) : zlib.inflateSync(content, { maxOutputLength: limitBytes });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      return { code: GrpcCode.RESOURCE_EXHAUSTED, details: `Received message that decompresses to a size larger than ${limitBytes}`, metadata: null };
+    }
+    return { code: GrpcCode.INTERNAL, details: 'Failed to decompress message', metadata: null };
+  }
+}
+
 /** grpc-go's trailers-only answer: one HEADERS frame with the status (and trailing metadata), no message. */
 export function statusOnlyHeaders(code: number, details: string, metadata?: Metadata | null): http2.OutgoingHttpHeaders {
   return { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details), ...metadata?.toHttp2Headers() };
@@ -270,7 +321,7 @@ export function encodeGrpcMessage(message: string): string {
 }
 
 /** grpc-js' serverErrorToStatus: a numeric code with its details, else UNKNOWN with the message. */
-function statusOfError(error: unknown, trailer: Metadata | undefined): CallStatus {
+export function statusOfError(error: unknown, trailer: Metadata | undefined): CallStatus {
   const fields = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; details?: unknown; message?: unknown; metadata?: unknown };
   const metadata = trailer ?? (fields.metadata instanceof Metadata ? fields.metadata : null);
   const message = 'message' in fields ? String(fields.message) : 'Unknown Error';

@@ -1,6 +1,10 @@
 import type { handleUnaryCall, MethodDefinition, Server, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
-import { DirectUnaryCall, grpcTimeoutMs, STATUS_ONLY_OPTIONS, statusOnlyHeaders, type DirectUnaryMethod } from './direct-unary-call';
+import { DirectUnaryCall, grpcTimeoutMs, STATUS_ONLY_OPTIONS, statusOnlyHeaders, type DirectUnaryMethod, type UnaryCallStream } from './direct-unary-call';
+import type { FramedStream } from './h2/framed-stream';
+import { GrpcCode } from '../errors';
+import { FramedStreamingCall, type FramedStreamingMethod } from './framed-streaming-call';
+import { callKind, type RpcHandledReporter } from '../metrics/grpc-interceptor';
 import { unknownMethodStatus } from './unknown-method-status';
 import type { DecodedRequest } from './method-codec';
 import type { WireOut } from './codec/wire-scalars';
@@ -15,6 +19,8 @@ type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingH
  */
 export class DirectUnaryRouter {
   private readonly methods = new Map<string, DirectUnaryMethod>();
+  /** Streaming methods, served only on our own framing (node:http2 streams stay with grpc-js). */
+  private readonly streamingMethods = new Map<string, FramedStreamingMethod>();
   /** Every method path of the added services, streaming ones included. */
   private readonly knownPaths = new Set<string>();
   /** The added services' full names ("etcdserverpb.KV"). */
@@ -22,7 +28,11 @@ export class DirectUnaryRouter {
   /** Calls answered by the direct path since start (tests check the path is taken). */
   directCalls = 0;
 
-  constructor(private readonly frameLimitBytes: number) {}
+  constructor(
+    private readonly frameLimitBytes: number,
+    /** Counts streaming calls served on our own framing (grpc-js' interceptor counts the rest). */
+    private readonly report?: RpcHandledReporter,
+  ) {}
 
   /** Routes the unary methods of one service (the same handlers grpc-js was given). */
   addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
@@ -30,12 +40,28 @@ export class DirectUnaryRouter {
       this.knownPaths.add(method.path);
       this.serviceNames.add(method.path.slice(1, method.path.lastIndexOf('/')));
       const handler = implementation[name];
-      if (handler === undefined || method.requestStream || method.responseStream) continue;
+      if (handler === undefined) continue;
+      if (method.requestStream || method.responseStream) {
+        // Client-streaming methods (none in etcd's API) stay unserved on our framing.
+        if (method.responseStream) this.addStreaming(method, handler);
+        continue;
+      }
       this.methods.set(method.path, {
         definition: method as MethodDefinition<DecodedRequest, WireOut | Buffer>,
         handler: handler as handleUnaryCall<DecodedRequest, WireOut | Buffer>,
       });
     }
+  }
+
+  private addStreaming(method: MethodDefinition<unknown, unknown>, handler: unknown): void {
+    const report = this.report;
+    const [, service = '', name = ''] = /^\/([^/]*)\/(.*)$/.exec(method.path) ?? [];
+    const kind = callKind(method.requestStream, method.responseStream);
+    this.streamingMethods.set(method.path, {
+      definition: method as MethodDefinition<DecodedRequest, WireOut | Buffer>,
+      handler: handler as FramedStreamingMethod['handler'],
+      ...(report === undefined ? {} : { report: (code: number) => report(service, name, kind, code) }),
+    });
   }
 
   /**
@@ -57,18 +83,35 @@ export class DirectUnaryRouter {
     return true;
   }
 
+  /**
+   * A stream of our own framing (h2/connection.ts): every gRPC call of the added services,
+   * unary or streaming, is served here, and everything else answered as grpc-js would.
+   */
+  serveFramed(stream: FramedStream, headers: http2.IncomingHttpHeaders): void {
+    if (this.serve(stream, headers) || this.refuseUnknown(stream, headers)) return;
+    if (!isGrpcRequest(headers)) {
+      // grpc-js' answer to a request that is not gRPC.
+      stream.respond({ ':status': http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE }, STATUS_ONLY_OPTIONS);
+      return;
+    }
+    const path = headers[':path'];
+    const method = path === undefined ? undefined : this.streamingMethods.get(path);
+    if (method === undefined) {
+      stream.respond(statusOnlyHeaders(GrpcCode.UNIMPLEMENTED, `unknown method for ${String(path)}`), STATUS_ONLY_OPTIONS);
+      return;
+    }
+    new FramedStreamingCall(stream, headers, method, this.frameLimitBytes, grpcTimeoutMs(headers['grpc-timeout']));
+  }
+
   /** Serves `stream` when it is a plain unary call of ours; false leaves it to grpc-js. */
-  private serve(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+  private serve(stream: UnaryCallStream, headers: http2.IncomingHttpHeaders): boolean {
     const path = headers[':path'];
     const method = path === undefined ? undefined : this.methods.get(path);
     if (method === undefined) return false;
     if (!isGrpcRequest(headers)) return false;
     const encoding = headers['grpc-encoding'];
-    if (encoding !== undefined && encoding !== 'identity') return false;
-    const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
-    if (timeoutMs !== undefined && Number.isNaN(timeoutMs)) return false;
     this.directCalls++;
-    new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, timeoutMs);
+    new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, grpcTimeoutMs(headers['grpc-timeout']), typeof encoding === 'string' ? encoding : undefined);
     return true;
   }
 
@@ -77,7 +120,7 @@ export class DirectUnaryRouter {
    * (unknown-method-status.ts); grpc-js words it otherwise ("The server does not implement
    * the method …"), and etcd3's bundled 3.5 protos can reach such methods.
    */
-  private refuseUnknown(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+  private refuseUnknown(stream: UnaryCallStream, headers: http2.IncomingHttpHeaders): boolean {
     const path = headers[':path'];
     if (path === undefined || this.knownPaths.has(path) || !isGrpcRequest(headers)) return false;
     const status = unknownMethodStatus(path, this.serviceNames);

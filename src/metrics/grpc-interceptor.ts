@@ -9,7 +9,7 @@ import {
 
 export type RpcHandledReporter = (service: string, method: string, kind: string, code: number) => void;
 
-function callKind(requestStream: boolean, responseStream: boolean): string {
+export function callKind(requestStream: boolean, responseStream: boolean): string {
   if (requestStream) return responseStream ? 'bidi_stream' : 'client_stream';
   return responseStream ? 'server_stream' : 'unary';
 }

@@ -5,7 +5,11 @@ import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { DirectUnaryRouter } from '../../src/api/direct-unary-router';
+import { Http2Connection } from '../../src/api/h2/connection';
+import { silentLogger } from '../../src/log';
 import { startServer, unary, type Running } from './harness';
+
+const logger = silentLogger();
 
 /**
  * The direct unary path (direct-unary-call.ts) must answer as grpc-js does, in grpc-go's
@@ -67,18 +71,25 @@ interface ToyServer {
   close(): void;
 }
 
-async function toyServer(direct: boolean): Promise<ToyServer> {
+/** grpc-js alone, grpc-js with the router on its node:http2 streams, or our own framing. */
+type ToyServerKind = 'grpc-js' | 'direct' | 'framed';
+
+async function toyServer(kind: ToyServerKind): Promise<ToyServer> {
   const server = new grpc.Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': FRAME_LIMIT });
   const implementation = { Call: toyHandler };
   server.addService(definition, implementation);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   let router: DirectUnaryRouter | undefined;
-  if (direct) {
+  if (kind !== 'grpc-js') {
     router = new DirectUnaryRouter(FRAME_LIMIT);
     router.addService(definition, implementation);
     assert.equal(router.install(server), true, 'the router finds the injector\'s HTTP/2 server');
   }
-  const listener = net.createServer((socket) => injector.injectConnection(socket));
+  const framedRouter = router;
+  const limits = { maxConcurrentStreams: 100, keepaliveIntervalMs: 3_600_000, keepaliveTimeoutMs: 20_000 };
+  const listener = net.createServer((socket) =>
+    kind === 'framed' ? new Http2Connection(socket, (stream, headers) => framedRouter!.serveFramed(stream, headers), logger, limits) : injector.injectConnection(socket),
+  );
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   return {
     port: (listener.address() as net.AddressInfo).port,
@@ -193,8 +204,12 @@ const REQUESTS: RawRequest[] = [
   { name: 'a second message over the frame limit', body: Buffer.concat([frame(Buffer.from('a')), frame(Buffer.alloc(FRAME_LIMIT + 1, 7))]), direct: true },
   { name: 'a first message just under the limit, sent in pieces', body: frame(Buffer.alloc(FRAME_LIMIT - 1, 7)), direct: true, pieces: 7 },
   { name: 'a deadline that passes', body: frame(Buffer.from('slow')), headers: { 'grpc-timeout': '50m' }, direct: true },
-  { name: 'a gzip-compressed request', body: frame(zlib.gzipSync(Buffer.from('zipped')), 1), headers: { 'grpc-encoding': 'gzip' }, direct: false },
-  { name: 'an unreadable grpc-timeout', body: frame(Buffer.from('x')), headers: { 'grpc-timeout': 'soon' }, direct: false },
+  { name: 'a gzip-compressed request', body: frame(zlib.gzipSync(Buffer.from('zipped')), 1), headers: { 'grpc-encoding': 'gzip' }, direct: true },
+  { name: 'a deflate-compressed request', body: frame(zlib.deflateSync(Buffer.from('deflated')), 1), headers: { 'grpc-encoding': 'deflate' }, direct: true },
+  { name: 'a request that decompresses past the limit', body: frame(zlib.gzipSync(Buffer.alloc(FRAME_LIMIT + 1, 1)), 1), headers: { 'grpc-encoding': 'gzip' }, direct: true },
+  { name: 'a corrupt gzip request', body: frame(Buffer.from('not gzip at all'), 1), headers: { 'grpc-encoding': 'gzip' }, direct: true },
+  { name: 'an unsupported encoding', body: frame(Buffer.from('x'), 1), headers: { 'grpc-encoding': 'snappy' }, direct: true },
+  { name: 'an unreadable grpc-timeout', body: frame(Buffer.from('x')), headers: { 'grpc-timeout': 'soon' }, direct: true },
   { name: 'a content type that is not gRPC', body: frame(Buffer.from('x')), headers: { 'content-type': 'text/plain' }, direct: false },
 ];
 
@@ -208,21 +223,27 @@ const UNKNOWN_PATHS: { path: string; status: string; message: string }[] = [
 describe('direct unary path against grpc-js', () => {
   let viaGrpcJs: ToyServer;
   let direct: ToyServer;
+  let framed: ToyServer;
   let grpcJsSession: http2.ClientHttp2Session;
   let directSession: http2.ClientHttp2Session;
+  let framedSession: http2.ClientHttp2Session;
 
   before(async () => {
-    viaGrpcJs = await toyServer(false);
-    direct = await toyServer(true);
+    viaGrpcJs = await toyServer('grpc-js');
+    direct = await toyServer('direct');
+    framed = await toyServer('framed');
     grpcJsSession = http2.connect(`http://127.0.0.1:${viaGrpcJs.port}`);
     directSession = http2.connect(`http://127.0.0.1:${direct.port}`);
+    framedSession = http2.connect(`http://127.0.0.1:${framed.port}`);
   });
 
   after(() => {
     grpcJsSession.close();
     directSession.close();
+    framedSession.close();
     viaGrpcJs.close();
     direct.close();
+    framed.close();
   });
 
   for (const request of REQUESTS) {
@@ -232,6 +253,8 @@ describe('direct unary path against grpc-js', () => {
       const actual = await rawRequest(directSession, request);
       assert.deepEqual(actual, request.direct ? etcdShaped(viaGrpcJs) : viaGrpcJs);
       assert.equal(direct.router!.directCalls - before, request.direct ? 1 : 0, 'taken by the direct path');
+      // Our own framing answers everything itself, always in grpc-go's headers.
+      assert.deepEqual(await rawRequest(framedSession, request), etcdShaped(viaGrpcJs), 'own framing');
     });
   }
 
@@ -242,6 +265,7 @@ describe('direct unary path against grpc-js', () => {
       assert.match(String(viaGrpcJs.headers['grpc-message']), /does not implement/);
       const before = direct.router!.directCalls;
       const actual = await rawRequest(directSession, request);
+      assert.deepEqual(await rawRequest(framedSession, request), actual, 'own framing');
       assert.deepEqual(Object.fromEntries(Object.entries(actual.headers)), { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': unknown.status, 'grpc-message': unknown.message });
       assert.deepEqual(actual.trailers, {});
       assert.equal(actual.body, '');
@@ -270,10 +294,13 @@ describe('direct unary path against grpc-js', () => {
         });
       });
     for (const payload of ['hello', 'fail', 'fail-plain', 'throw', 'trailer', 'undecodable']) {
-      assert.deepEqual(await call(direct.port, payload), await call(viaGrpcJs.port, payload), payload);
+      const expected = await call(viaGrpcJs.port, payload);
+      assert.deepEqual(await call(direct.port, payload), expected, payload);
+      assert.deepEqual(await call(framed.port, payload), expected, `${payload} (own framing)`);
     }
     // The client's own deadline fires too (with its own text); the server's status is checked raw above.
     assert.equal((await call(direct.port, 'slow', 100)).code, grpc.status.DEADLINE_EXCEEDED);
+    assert.equal((await call(framed.port, 'slow', 100)).code, grpc.status.DEADLINE_EXCEEDED);
   });
 });
 
