@@ -151,9 +151,13 @@ export class ClientServer {
   private readonly metricsFront: http.RequestListener;
   private readonly terminator: TlsTerminator | undefined;
   private closed = false;
-  /** Connections of our own HTTP/2 framing (LATCHKEY_OWN_HTTP2=1, an experiment). */
+  /** Connections of our own HTTP/2 framing (h2/connection.ts). */
   private readonly ownConnections = new Set<Http2Connection>();
-  private readonly ownHttp2 = process.env['LATCHKEY_OWN_HTTP2'] === '1';
+  /**
+   * Client connections use our own HTTP/2 framing; LATCHKEY_CLIENT_HTTP2=node hands them to
+   * grpc-js on node:http2 instead (the earlier path, kept as a fallback).
+   */
+  private readonly ownHttp2 = process.env['LATCHKEY_CLIENT_HTTP2'] !== 'node';
   private readonly limits: GrpcLimits;
   /** Resolves the wait of a graceful close for our own connections. */
   private ownConnectionsGone: (() => void) | undefined;

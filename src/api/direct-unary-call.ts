@@ -121,9 +121,7 @@ export class DirectUnaryCall extends EventEmitter {
   }
 
   getPeer(): string {
-    const socket = this.stream.session?.socket;
-    if (socket?.remoteAddress === undefined) return 'unknown';
-    return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+    return peerOf(this.stream.session?.socket);
   }
 
   getDeadline(): number {
@@ -139,11 +137,8 @@ export class DirectUnaryCall extends EventEmitter {
   }
 
   /** As grpc-js: the verified client certificate of a TLS connection, else nothing. */
-  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: tls.PeerCertificate } {
-    const socket = this.stream.session?.socket;
-    if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return {};
-    const certificate = socket.getPeerCertificate();
-    return { transportSecurityType: 'ssl', ...(certificate.raw === undefined ? {} : { sslPeerCertificate: certificate }) };
+  getAuthContext(): CallAuthContext {
+    return authContextOf(this.stream.session?.socket);
   }
 
   /** Unary answers carry their headers with the message; nothing to send early. */
@@ -276,6 +271,25 @@ export class DirectUnaryCall extends EventEmitter {
 }
 
 function ignore(): void {}
+
+/** What grpc-js' getAuthContext() gives: the verified client certificate of a TLS connection. */
+export interface CallAuthContext {
+  transportSecurityType?: string;
+  sslPeerCertificate?: tls.PeerCertificate;
+}
+
+/** A call's getPeer(): "address:port" of the connection's socket, as grpc-js words it. */
+export function peerOf(socket: net.Socket | undefined): string {
+  if (socket?.remoteAddress === undefined) return 'unknown';
+  return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/** A call's getAuthContext(), as grpc-js answers it: empty unless TLS verified the client. */
+export function authContextOf(socket: net.Socket | undefined): CallAuthContext {
+  if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return {};
+  const certificate = socket.getPeerCertificate();
+  return { transportSecurityType: 'ssl', ...(certificate.raw === undefined ? {} : { sslPeerCertificate: certificate }) };
+}
 
 /**
  * A received message's bytes (`framed` with its 5-byte header), decompressed as grpc-js does

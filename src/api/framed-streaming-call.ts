@@ -1,9 +1,8 @@
 import { Metadata, type handleBidiStreamingCall, type handleServerStreamingCall, type MethodDefinition } from '@grpc/grpc-js';
 import { Duplex } from 'node:stream';
-import * as tls from 'node:tls';
 import type * as http2 from 'node:http2';
 import { GrpcCode } from '../errors';
-import { messageBody, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallStatus } from './direct-unary-call';
+import { authContextOf, encodeGrpcMessage, messageBody, peerOf, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallAuthContext, type CallStatus } from './direct-unary-call';
 import { GrpcMessageSplitter } from './grpc-message-splitter';
 import { HeaderMetadata } from './header-metadata';
 import type { FramedStream } from './h2/framed-stream';
@@ -82,9 +81,7 @@ export class FramedStreamingCall extends Duplex {
   }
 
   getPeer(): string {
-    const socket = this.stream.session.socket;
-    if (socket.remoteAddress === undefined) return 'unknown';
-    return socket.remotePort === undefined ? socket.remoteAddress : `${socket.remoteAddress}:${socket.remotePort}`;
+    return peerOf(this.stream.session.socket);
   }
 
   getDeadline(): number {
@@ -99,11 +96,8 @@ export class FramedStreamingCall extends Duplex {
     return String(this.headers[':authority'] ?? this.headers.host ?? '');
   }
 
-  getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: tls.PeerCertificate } {
-    const socket = this.stream.session.socket;
-    if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return {};
-    const certificate = socket.getPeerCertificate();
-    return { transportSecurityType: 'ssl', ...(certificate.raw === undefined ? {} : { sslPeerCertificate: certificate }) };
+  getAuthContext(): CallAuthContext {
+    return authContextOf(this.stream.session.socket);
   }
 
   /** Sends the answer headers now (they otherwise go with the first message). */
@@ -195,7 +189,8 @@ export class FramedStreamingCall extends Duplex {
       if (this.headersSent) {
         this.stream.sendTrailers({ 'grpc-status': String(status.code), 'grpc-message': trailerMessage(status), ...status.metadata?.toHttp2Headers() });
       } else {
-        this.stream.respond(statusOnlyHeaders(status.code, status.details, status.metadata), { endStream: true });
+        // grpc-go (etcd) says nothing more than the code on success.
+        this.stream.respond(statusOnlyHeaders(status.code, status.code === GrpcCode.OK ? '' : status.details, status.metadata), { endStream: true });
       }
     } catch {
       if (!this.stream.destroyed) this.stream.close();
@@ -226,5 +221,5 @@ function encodingOf(headers: http2.IncomingHttpHeaders): string | undefined {
 
 /** grpc-go's trailers: an empty message on success, the encoded details otherwise. */
 function trailerMessage(status: CallStatus): string {
-  return status.code === GrpcCode.OK ? '' : (statusOnlyHeaders(status.code, status.details)['grpc-message'] as string);
+  return status.code === GrpcCode.OK ? '' : encodeGrpcMessage(status.details);
 }

@@ -5,7 +5,7 @@ import { startEtcd, startLatchkey, stopAll, type ServerProcess } from '../suppor
 import { skipUnlessBinaries } from '../support/skip';
 
 /**
- * What a client's HTTP/2 layer sees of a unary answer, besides the message: the same from
+ * What a client's HTTP/2 layer sees of an answer (unary or streaming), besides the messages: the same from
  * latchkey as from real etcd 3.4, for an answer, an etcd error and a refused request. Every
  * header value is a string the client builds and parses per call, so extra ones cost every
  * etcd client CPU, and a text encoded differently reads differently to a client that does not
@@ -56,9 +56,12 @@ const CALLS: { name: string; path: string; message: Buffer }[] = [
   { name: 'an unknown service', path: '/etcdserverpb.Nope/Put', message: Buffer.alloc(0) },
   { name: 'a method path with an extra slash', path: '/etcdserverpb.KV/Range/', message: Buffer.alloc(0) },
   { name: 'a path without a method (malformed)', path: '/etcdserverpb.KV', message: Buffer.alloc(0) },
+  // Streaming answers: headers before the first message, the status in trailers.
+  { name: 'a snapshot (server streaming)', path: '/etcdserverpb.Maintenance/Snapshot', message: Buffer.alloc(0) },
+  { name: 'a keepalive of a lease that does not exist, then a half-close (bidi)', path: '/etcdserverpb.Lease/LeaseKeepAlive', message: Buffer.from([0x08, 0x05]) },
 ];
 
-describe('unary answer headers and trailers: latchkey vs etcd 3.4', { skip: skipUnlessBinaries('etcd') }, () => {
+describe('answer headers and trailers: latchkey vs etcd 3.4', { skip: skipUnlessBinaries('etcd') }, () => {
   let etcd: ServerProcess;
   let latchkey: ServerProcess;
   let etcdSession: http2.ClientHttp2Session;

@@ -29,6 +29,8 @@ const STREAM_RECEIVE_WINDOW = 1 << 20;
 const CONNECTION_RECEIVE_WINDOW = 16 << 20;
 /** The largest header block (all HEADERS and CONTINUATION payloads of one) we collect. */
 const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
+/** Flush passes in one turn: each pass that sends something may let callbacks queue more. */
+const MAX_FLUSH_PASSES = 64;
 
 export interface ConnectionOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS we advertise and enforce. */
@@ -84,8 +86,9 @@ export class Http2Connection implements StreamConnection {
   private peerInitialWindow = DEFAULT_WINDOW_BYTES;
   private peerMaxFrame = DEFAULT_MAX_FRAME_BYTES;
   private receivedSinceUpdate = 0;
-  private readonly blocked: PendingData[] = [];
+  private blocked: PendingData[] = [];
   private corked = false;
+  private flushScheduled = false;
   private goingAway = false;
   private dead = false;
   private readonly keepaliveTimer: NodeJS.Timeout;
@@ -156,9 +159,12 @@ export class Http2Connection implements StreamConnection {
   }
 
   sendData(stream: FramedStream, data: Buffer, sent: () => void): void {
-    // Data already waiting goes first: frames of a stream must leave in order.
-    if (this.blocked.length > 0) this.blocked.push({ stream, data, sent });
-    else this.trySend(stream, data, sent);
+    const pending: PendingData = { stream, data, sent };
+    // A stream's data waiting for window goes first: its frames must leave in order. (While
+    // a flush runs, a write from a `sent` callback waits here for the flush's next pass.)
+    if (stream.queuedData === 0 && this.sendSome(pending)) return;
+    stream.queuedData++;
+    this.blocked.push(pending);
   }
 
   sendReset(stream: FramedStream, code: number): void {
@@ -173,37 +179,66 @@ export class Http2Connection implements StreamConnection {
     if (this.goingAway) this.endIfIdle();
   }
 
-  /** Sends as much of `data` as the windows allow; false when the rest waits (queued). */
-  private trySend(stream: FramedStream, data: Buffer, sent: () => void): boolean {
-    let at = 0;
-    while (at < data.length) {
-      const room = Math.min(this.sendWindow, stream.sendWindow, this.peerMaxFrame, data.length - at);
+  /**
+   * Sends as much of `pending.data` as the windows allow, as DATA frames; true (and `sent`
+   * called) once all of it has left, false with the rest left in `pending.data`.
+   */
+  private sendSome(pending: PendingData): boolean {
+    const { stream } = pending;
+    let data = pending.data;
+    while (data.length > 0) {
+      const room = Math.min(this.sendWindow, stream.sendWindow, this.peerMaxFrame, data.length);
       if (room <= 0) {
-        this.blocked.push({ stream, data: data.subarray(at), sent });
+        pending.data = data;
         return false;
       }
       const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + room);
       writeFrameHeader(out, 0, room, FrameType.DATA, 0, stream.id);
-      data.copy(out, FRAME_HEADER_BYTES, at, at + room);
+      data.copy(out, FRAME_HEADER_BYTES, 0, room);
       this.write(out);
       this.sendWindow -= room;
       stream.sendWindow -= room;
-      at += room;
+      data = data.subarray(room);
     }
-    sent();
+    pending.sent();
     return true;
   }
 
-  /** Window opened: sends queued data in order until it runs out again. */
+  /**
+   * A window opened: sends waiting data in order per stream. A stream whose own window is
+   * shut (a client not reading it, e.g. a slow watcher) holds back only its own data.
+   */
   private flushBlocked(): void {
-    while (this.blocked.length > 0) {
-      const next = this.blocked.shift()!;
-      if (next.stream.destroyed) continue;
-      if (!this.trySend(next.stream, next.data, next.sent)) {
-        // trySend queued the rest at the tail: put it back in front.
-        this.blocked.unshift(this.blocked.pop()!);
-        return;
+    // A `sent` callback may queue a stream's next write while the pass runs: it lands in the
+    // fresh list, behind that stream's older data, and the next pass sends it.
+    for (let pass = 0; pass < MAX_FLUSH_PASSES && this.blocked.length > 0 && this.sendWindow > 0; pass++) {
+      const waiting = this.blocked;
+      this.blocked = [];
+      const stillBlocked = new Set<FramedStream>();
+      const remaining: PendingData[] = [];
+      let progressed = false;
+      for (const entry of waiting) {
+        if (entry.stream.destroyed) continue;
+        if (stillBlocked.has(entry.stream) || this.sendWindow <= 0 || !this.sendSome(entry)) {
+          stillBlocked.add(entry.stream);
+          remaining.push(entry);
+          continue;
+        }
+        // Counted until now, so a write queued from its `sent` callback waited behind it.
+        entry.stream.queuedData--;
+        progressed = true;
       }
+      this.blocked = remaining.concat(this.blocked);
+      if (!progressed) return;
+    }
+    // Still sending after the last pass: go on in a later turn rather than wait for a
+    // WINDOW_UPDATE the client has no reason to send.
+    if (this.blocked.length > 0 && this.sendWindow > 0 && !this.flushScheduled && !this.dead) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushBlocked();
+      });
     }
   }
 

@@ -29,6 +29,8 @@ export class FramedStream extends EventEmitter {
   localEnded = false;
   /** How many octets we may still send on this stream (the client's window for it). */
   sendWindow: number;
+  /** Writes of this stream waiting in the connection for window (they leave in order). */
+  queuedData = 0;
   /** Octets received since our last WINDOW_UPDATE for this stream. */
   receivedSinceUpdate = 0;
   private waitForTrailers = false;

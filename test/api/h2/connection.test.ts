@@ -93,7 +93,9 @@ interface RawClient {
   socket: net.Socket;
   frames: RawFrame[];
   closed: Promise<void>;
-  /** The first frame (received so far or later) of `type`; rejects after 5 s. */
+  /** The first frame (received so far or later) that matches; rejects after 5 s. */
+  until(matches: (frame: RawFrame) => boolean): Promise<RawFrame>;
+  /** The first frame of `type`. */
   frameOf(type: number): Promise<RawFrame>;
 }
 
@@ -101,7 +103,7 @@ async function rawClient(port: number): Promise<RawClient> {
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const frames: RawFrame[] = [];
-  const waiting: Array<{ type: number; resolve: (frame: RawFrame) => void }> = [];
+  const waiting: Array<{ matches: (frame: RawFrame) => boolean; resolve: (frame: RawFrame) => void }> = [];
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
@@ -110,27 +112,27 @@ async function rawClient(port: number): Promise<RawClient> {
       if (pending.length < 9 + length) break;
       const received = { type: pending[3]!, flags: pending[4]!, stream: pending.readUInt32BE(5) & 0x7fffffff, payload: pending.subarray(9, 9 + length) };
       frames.push(received);
-      for (const waiter of waiting.filter((w) => w.type === received.type)) waiter.resolve(received);
+      for (const waiter of waiting.filter((w) => w.matches(received))) waiter.resolve(received);
       pending = pending.subarray(9 + length);
     }
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.write(Buffer.concat([PREFACE, settingsFrame([])]));
-  const frameOf = (type: number): Promise<RawFrame> => {
-    const seen = frames.find((f) => f.type === type);
+  const until = (matches: (frame: RawFrame) => boolean): Promise<RawFrame> => {
+    const seen = frames.find(matches);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no frame of type ${type} within 5 s`)), 5000);
-      waiting.push({ type, resolve: (got) => (clearTimeout(timer), resolve(got)) });
+      const timer = setTimeout(() => reject(new Error('no such frame within 5 s')), 5000);
+      waiting.push({ matches, resolve: (got) => (clearTimeout(timer), resolve(got)) });
     });
   };
-  return { socket, frames, closed, frameOf };
+  return { socket, frames, closed, until, frameOf: (type) => until((f) => f.type === type) };
 }
 
-/** A HEADERS block for POST /x over http, all literals without indexing (no table state). */
-function requestBlock(): Buffer {
+/** A HEADERS block for POST `path` over http, all literals without indexing (no table state). */
+function requestBlock(path = '/x'): Buffer {
   const literal = (name: string, value: string): Buffer => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
-  return Buffer.concat([Buffer.from([0x83, 0x86]), literal(':path', '/x'), literal(':authority', 'a')]);
+  return Buffer.concat([Buffer.from([0x83, 0x86]), literal(':path', path), literal(':authority', 'a')]);
 }
 
 describe('own HTTP/2 framing', () => {
@@ -261,6 +263,27 @@ describe('own HTTP/2 framing', () => {
       assert.ok(goaway !== undefined, `${name}: a GOAWAY`);
       assert.equal(goaway.payload.readUInt32BE(4), code, name);
     }
+  });
+
+  test('a stream whose window is shut holds back only its own data; its trailers wait for the rest', async () => {
+    const served = await serve((stream, headers) => echo(headers[':path'] === '/big' ? 100 : 5)(stream, headers));
+    const raw = await rawClient(served.port);
+    // Every stream may receive 10 octets until the client opens its window.
+    raw.socket.write(settingsFrame([[0x4, 10]]));
+    raw.socket.write(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 1, requestBlock('/big')));
+    raw.socket.write(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 3, requestBlock('/small')));
+    const endOf = (stream: number): Promise<RawFrame> => raw.until((f) => f.stream === stream && f.type === FrameType.HEADERS && (f.flags & Flag.END_STREAM) !== 0);
+    await endOf(3);
+    const dataOf = (stream: number): number => raw.frames.filter((f) => f.stream === stream && f.type === FrameType.DATA).reduce((sum, f) => sum + f.payload.length, 0);
+    assert.equal(dataOf(3), 5, 'the small answer is complete');
+    assert.equal(dataOf(1), 10, 'the big one stopped at its window');
+    assert.ok(!raw.frames.some((f) => f.stream === 1 && f.type === FrameType.HEADERS && (f.flags & Flag.END_STREAM) !== 0), 'no trailers before the data');
+    const windowUpdate = Buffer.alloc(4);
+    windowUpdate.writeUInt32BE(90);
+    raw.socket.write(frame(FrameType.WINDOW_UPDATE, 0, 1, windowUpdate));
+    await endOf(1);
+    assert.equal(dataOf(1), 100);
+    raw.socket.destroy();
   });
 
   test('streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused with REFUSED_STREAM', async () => {
