@@ -133,7 +133,7 @@ export class DirectUnaryCall extends EventEmitter {
   }
 
   getHost(): string {
-    return String(this.headers[':authority'] ?? this.headers.host ?? '');
+    return hostOf(this.headers);
   }
 
   /** As grpc-js: the verified client certificate of a TLS connection, else nothing. */
@@ -276,6 +276,11 @@ function ignore(): void {}
 export interface CallAuthContext {
   transportSecurityType?: string;
   sslPeerCertificate?: tls.PeerCertificate;
+}
+
+/** A call's getHost(): the request's authority, as grpc-js reads it. */
+export function hostOf(headers: http2.IncomingHttpHeaders): string {
+  return String(headers[':authority'] ?? headers.host ?? '');
 }
 
 /** A call's getPeer(): "address:port" of the connection's socket, as grpc-js words it. */

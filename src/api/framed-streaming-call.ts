@@ -2,7 +2,7 @@ import { Metadata, type handleBidiStreamingCall, type handleServerStreamingCall,
 import { Duplex } from 'node:stream';
 import type * as http2 from 'node:http2';
 import { GrpcCode } from '../errors';
-import { authContextOf, encodeGrpcMessage, messageBody, peerOf, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallAuthContext, type CallStatus } from './direct-unary-call';
+import { authContextOf, encodeGrpcMessage, hostOf, messageBody, peerOf, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallAuthContext, type CallStatus } from './direct-unary-call';
 import { GrpcMessageSplitter } from './grpc-message-splitter';
 import { HeaderMetadata } from './header-metadata';
 import type { FramedStream } from './h2/framed-stream';
@@ -93,7 +93,7 @@ export class FramedStreamingCall extends Duplex {
   }
 
   getHost(): string {
-    return String(this.headers[':authority'] ?? this.headers.host ?? '');
+    return hostOf(this.headers);
   }
 
   getAuthContext(): CallAuthContext {

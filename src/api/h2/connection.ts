@@ -29,6 +29,8 @@ const STREAM_RECEIVE_WINDOW = 1 << 20;
 const CONNECTION_RECEIVE_WINDOW = 16 << 20;
 /** The largest header block (all HEADERS and CONTINUATION payloads of one) we collect. */
 const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
+/** How long a connection we failed may still take to receive our GOAWAY before it is cut. */
+const FAILED_CONNECTION_LINGER_MS = 1000;
 /** Flush passes in one turn: each pass that sends something may let callbacks queue more. */
 const MAX_FLUSH_PASSES = 64;
 
@@ -237,7 +239,13 @@ export class Http2Connection implements StreamConnection {
       this.flushScheduled = true;
       setImmediate(() => {
         this.flushScheduled = false;
-        this.flushBlocked();
+        // Outside read(): a throwing callback must cost this connection, not the member.
+        try {
+          this.flushBlocked();
+        } catch (error) {
+          this.logger.error({ err: error }, 'HTTP/2 connection failed');
+          this.fail(ErrorCode.INTERNAL_ERROR, 'internal error');
+        }
       });
     }
   }
@@ -455,6 +463,8 @@ export class Http2Connection implements StreamConnection {
     this.write(goawayFrame(this.lastStreamId, code, reason));
     this.dead = true;
     this.socket.end();
+    // A client that keeps its side open after our GOAWAY is cut.
+    setTimeout(() => this.socket.destroy(), FAILED_CONNECTION_LINGER_MS).unref();
     this.closed();
   }
 
