@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { rewriteAuthorityInBlock } from './hpack-authority';
+import { CLIENT_PREFACE, DEFAULT_MAX_FRAME_BYTES, Flag, FRAME_HEADER_BYTES, FrameType } from './h2/frame';
 
 /**
  * Sits between a client's TCP socket and grpc-js (injected with
@@ -11,19 +12,14 @@ import { rewriteAuthorityInBlock } from './hpack-authority';
  */
 
 /** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 section 3.4). */
-export const CLIENT_PREFACE_BYTES = 24;
-export const FRAME_HEADER_BYTES = 9;
-const FRAME_TYPE_HEADERS = 0x1;
-const FLAG_END_HEADERS = 0x4;
-const FLAG_PADDED = 0x8;
-const FLAG_PRIORITY = 0x20;
+export const CLIENT_PREFACE_BYTES = CLIENT_PREFACE.length;
 const PRIORITY_FIELDS_BYTES = 5;
 /**
  * SETTINGS_MAX_FRAME_SIZE that Node's http2 server advertises (the protocol default; grpc-js
  * does not change it). Larger HEADERS frames are errors anyway and pass through unparsed, and
  * a rewrite that would grow past it is not applied.
  */
-export const SERVER_MAX_FRAME_BYTES = 16384;
+export const SERVER_MAX_FRAME_BYTES = DEFAULT_MAX_FRAME_BYTES;
 
 type State = 'preface' | 'frame-header' | 'pass-payload' | 'hold-payload';
 
@@ -116,7 +112,7 @@ export class AuthorityFixupParser {
     const type = frameHeader[3]!;
     const flags = frameHeader[4]!;
     // HEADERS without END_HEADERS continue in CONTINUATION frames: forwarded unchanged.
-    return type === FRAME_TYPE_HEADERS && (flags & FLAG_END_HEADERS) !== 0 && length <= SERVER_MAX_FRAME_BYTES;
+    return type === FrameType.HEADERS && (flags & Flag.END_HEADERS) !== 0 && length <= SERVER_MAX_FRAME_BYTES;
   }
 
   private startPass(frameHeader: Buffer): void {
@@ -152,12 +148,12 @@ export function rewriteHeadersFrame(frameHeader: Buffer, payload: Buffer): Buffe
   const flags = frameHeader[4]!;
   let blockStart = 0;
   let padding = 0;
-  if ((flags & FLAG_PADDED) !== 0) {
+  if ((flags & Flag.PADDED) !== 0) {
     if (payload.length < 1) return undefined;
     padding = payload[0]!;
     blockStart = 1;
   }
-  if ((flags & FLAG_PRIORITY) !== 0) blockStart += PRIORITY_FIELDS_BYTES;
+  if ((flags & Flag.PRIORITY) !== 0) blockStart += PRIORITY_FIELDS_BYTES;
   const blockEnd = payload.length - padding;
   if (blockEnd < blockStart) return undefined; // malformed: nghttp2 reports it
   const block = rewriteAuthorityInBlock(payload.subarray(blockStart, blockEnd));

@@ -17,6 +17,7 @@ import { InFlightRequests } from './in-flight-requests';
 import { OpenStreams } from './open-streams';
 import { TlsTerminator, type ServerTlsSettings } from '../tls/server-tls';
 import { Http2Connection } from './h2/connection';
+import { CLIENT_PREFACE } from './h2/frame';
 
 /**
  * grpc-js' own frame limit. Our deserializer enforces the real limit (max-request-bytes +
@@ -102,13 +103,13 @@ async function resolveListenAddresses(host: string): Promise<string[]> {
   return found.map((entry) => entry.address);
 }
 
-/** The HTTP/2 client preface: a connection starting with it is gRPC, anything else HTTP/1.1. */
-export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** Whether `head` (the first bytes of a connection) can still be, or is, the HTTP/2 preface. */
+/**
+ * Whether `head` (the first bytes of a connection) can still be, or is, the HTTP/2 preface: a
+ * connection starting with it is gRPC, anything else HTTP/1.1.
+ */
 function matchesPrefacePrefix(head: Buffer): boolean {
-  const n = Math.min(head.length, HTTP2_PREFACE.length);
-  return head.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
+  const n = Math.min(head.length, CLIENT_PREFACE.length);
+  return head.subarray(0, n).equals(CLIENT_PREFACE.subarray(0, n));
 }
 
 /** A connection that says nothing for this long is closed before it is classified. */
@@ -321,7 +322,7 @@ export class ClientServer {
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const couldBeHttp2 = matchesPrefacePrefix(head);
-      if (couldBeHttp2 && head.length < HTTP2_PREFACE.length) return;
+      if (couldBeHttp2 && head.length < CLIENT_PREFACE.length) return;
       // Our own framing reads any :authority; node:http2 needs some rewritten (authority-fixup.ts).
       const verdict = couldBeHttp2 && !this.ownHttp2 ? authorityFixupVerdict(head) : 'raw';
       if (verdict === 'wait') return;

@@ -5,6 +5,7 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { GrpcCode } from '../errors';
+import { GrpcMessageSplitter } from './grpc-message-splitter';
 import { HeaderMetadata } from './header-metadata';
 import { constantHeaders } from './h2/hpack-encoder';
 import type { DecodedRequest } from './method-codec';
@@ -78,14 +79,11 @@ export function grpcTimeoutMs(header: string | string[] | undefined): number | u
 export class DirectUnaryCall extends EventEmitter {
   cancelled = false;
   request: DecodedRequest | undefined;
-  private chunks: Buffer[] = [];
-  private received = 0;
-  /** Declared lengths of the first and second request messages, once their headers arrived. */
-  private firstLength: number | undefined;
-  private secondLength: number | undefined;
+  /** Cuts the request into messages, checking each declared length as its header arrives. */
+  private readonly splitter: GrpcMessageSplitter;
+  /** The request's one message (with its 5-byte header), once complete. */
+  private first: Buffer | undefined;
   private answered = false;
-  /** Refused before reading (an unreadable grpc-timeout): the request is not run. */
-  private refused = false;
   private deadlineMs = Infinity;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private requestMetadata: Metadata | undefined;
@@ -99,17 +97,13 @@ export class DirectUnaryCall extends EventEmitter {
     private readonly encoding: string | undefined = undefined,
   ) {
     super();
+    this.splitter = new GrpcMessageSplitter(frameLimitBytes, (framed) => this.message(framed), (declared) => this.refuseLength(declared));
     // A stream error is followed by 'close', which is where it is handled.
     stream.once('error', ignore);
     stream.once('close', () => this.closed());
     stream.on('data', (chunk: Buffer) => this.receive(chunk));
     stream.once('end', () => this.run());
-    if (timeoutMs !== undefined && Number.isNaN(timeoutMs)) {
-      // grpc-js refuses the call before reading it, once the handler is set up.
-      const details = `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`;
-      this.refused = true;
-      process.nextTick(() => this.finish({ code: GrpcCode.INTERNAL, details, metadata: null }));
-    } else if (timeoutMs !== undefined) {
+    if (timeoutMs !== undefined) {
       this.deadlineMs = Date.now() + timeoutMs;
       this.deadlineTimer = setTimeout(() => this.finish({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), timeoutMs);
     }
@@ -145,34 +139,20 @@ export class DirectUnaryCall extends EventEmitter {
   sendMetadata(): void {}
 
   /**
-   * Collects the request. Like grpc-js' decoder, it checks each message's declared length as
-   * its header arrives, and answers a second message as soon as it is complete: a unary call
-   * never buffers more than two messages, whatever a client keeps sending.
+   * Collects the request. Like grpc-js' decoder, it answers a second message as soon as it is
+   * complete: a unary call never buffers more than two messages, whatever a client keeps sending.
    */
   private receive(chunk: Buffer): void {
-    if (this.answered || this.refused) return;
-    this.chunks.push(chunk);
-    this.received += chunk.length;
-    if (this.firstLength === undefined) {
-      if (this.received < FRAME_HEADER_BYTES) return;
-      this.firstLength = this.joined().readUInt32BE(1);
-      if (this.firstLength > this.frameLimitBytes) return this.refuseLength(this.firstLength);
-    }
-    const secondAt = FRAME_HEADER_BYTES + this.firstLength;
-    if (this.secondLength === undefined) {
-      if (this.received < secondAt + FRAME_HEADER_BYTES) return;
-      this.secondLength = this.joined().readUInt32BE(secondAt + 1);
-      if (this.secondLength > this.frameLimitBytes) return this.refuseLength(this.secondLength);
-    }
-    if (this.received >= secondAt + FRAME_HEADER_BYTES + this.secondLength) {
-      this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.definition.path}`, metadata: null });
-    }
+    if (!this.answered) this.splitter.push(chunk);
   }
 
-  /** The bytes received so far as one buffer (joined once per header read, not per chunk). */
-  private joined(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
+  private message(framed: Buffer): void {
+    if (this.answered) return;
+    if (this.first === undefined) {
+      this.first = framed;
+      return;
+    }
+    this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received a second request message for server streaming method ${this.method.definition.path}`, metadata: null });
   }
 
   private refuseLength(declared: number): void {
@@ -181,16 +161,14 @@ export class DirectUnaryCall extends EventEmitter {
 
   /** The client half-closed: decode its one message and run the handler. */
   private run(): void {
-    if (this.answered || this.refused) return;
-    const body = this.chunks.length === 0 ? Buffer.alloc(0) : this.joined();
-    this.chunks = [];
-    const path = this.method.definition.path;
-    // A second message was answered as it arrived (receive); a partial one is not a message.
-    const length = this.firstLength;
-    if (length === undefined || body.length < FRAME_HEADER_BYTES + length) {
-      return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${path}`, metadata: null });
+    if (this.answered) return;
+    // A second message was answered as it arrived (message()); a partial one is not a message.
+    const framed = this.first;
+    this.first = undefined;
+    if (framed === undefined) {
+      return this.finish({ code: GrpcCode.UNIMPLEMENTED, details: `Received no request message for server streaming method ${this.method.definition.path}`, metadata: null });
     }
-    const message = messageBody(body.subarray(0, FRAME_HEADER_BYTES + length), this.encoding, this.frameLimitBytes);
+    const message = messageBody(framed, this.encoding, this.frameLimitBytes);
     if ('code' in message) return this.finish(message);
     try {
       this.request = this.method.definition.requestDeserialize(message);
@@ -252,7 +230,7 @@ export class DirectUnaryCall extends EventEmitter {
 
   private settle(): void {
     this.answered = true;
-    this.chunks = [];
+    this.first = undefined;
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
   }
 
@@ -319,7 +297,12 @@ export function messageBody(framed: Buffer, encoding: string | undefined, limitB
 
 /** grpc-go's trailers-only answer: one HEADERS frame with the status (and trailing metadata), no message. */
 export function statusOnlyHeaders(code: number, details: string, metadata?: Metadata | null): http2.OutgoingHttpHeaders {
-  return { ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details), ...metadata?.toHttp2Headers() };
+  return { ...RESPONSE_HEADERS, ...statusFields(code, details, metadata) };
+}
+
+/** grpc-go's status fields: the code, and the encoded details (none on success: grpc-go says nothing more). */
+export function statusFields(code: number, details: string, metadata?: Metadata | null): http2.OutgoingHttpHeaders {
+  return { 'grpc-status': String(code), 'grpc-message': code === GrpcCode.OK ? '' : encodeGrpcMessage(details), ...metadata?.toHttp2Headers() };
 }
 
 /** Printable ASCII but '%': what grpc-go sends unescaped in grpc-message. */

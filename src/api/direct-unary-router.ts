@@ -97,10 +97,12 @@ export class DirectUnaryRouter {
     const path = headers[':path'];
     const method = path === undefined ? undefined : this.streamingMethods.get(path);
     if (method === undefined) {
-      stream.respond(statusOnlyHeaders(GrpcCode.UNIMPLEMENTED, `unknown method for ${String(path)}`), STATUS_ONLY_OPTIONS);
+      answerStatusOnly(stream, GrpcCode.UNIMPLEMENTED, `unknown method for ${String(path)}`);
       return;
     }
-    new FramedStreamingCall(stream, headers, method, this.frameLimitBytes, grpcTimeoutMs(headers['grpc-timeout']));
+    const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
+    if (Number.isNaN(timeoutMs)) return refuseTimeout(stream, headers);
+    new FramedStreamingCall(stream, headers, method, this.frameLimitBytes, timeoutMs);
   }
 
   /** Serves `stream` when it is a plain unary call of ours; false leaves it to grpc-js. */
@@ -110,8 +112,10 @@ export class DirectUnaryRouter {
     if (method === undefined) return false;
     if (!isGrpcRequest(headers)) return false;
     const encoding = headers['grpc-encoding'];
+    const timeoutMs = grpcTimeoutMs(headers['grpc-timeout']);
     this.directCalls++;
-    new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, grpcTimeoutMs(headers['grpc-timeout']), typeof encoding === 'string' ? encoding : undefined);
+    if (Number.isNaN(timeoutMs)) refuseTimeout(stream, headers);
+    else new DirectUnaryCall(stream, headers, method, this.frameLimitBytes, timeoutMs, typeof encoding === 'string' ? encoding : undefined);
     return true;
   }
 
@@ -124,14 +128,23 @@ export class DirectUnaryRouter {
     const path = headers[':path'];
     if (path === undefined || this.knownPaths.has(path) || !isGrpcRequest(headers)) return false;
     const status = unknownMethodStatus(path, this.serviceNames);
-    try {
-      stream.respond(statusOnlyHeaders(status.code, status.details), STATUS_ONLY_OPTIONS);
-      // The answer is final: whatever the client still sends is read and dropped.
-      stream.resume();
-    } catch {
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    }
+    answerStatusOnly(stream, status.code, status.details);
     return true;
+  }
+}
+
+/** A call refused before it is read: grpc-js' answer to a grpc-timeout it cannot read. */
+function refuseTimeout(stream: UnaryCallStream, headers: http2.IncomingHttpHeaders): void {
+  answerStatusOnly(stream, GrpcCode.INTERNAL, `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`);
+}
+
+/** Ends `stream` with a trailers-only status; whatever the client still sends is read and dropped. */
+function answerStatusOnly(stream: UnaryCallStream, code: number, details: string): void {
+  try {
+    stream.respond(statusOnlyHeaders(code, details), STATUS_ONLY_OPTIONS);
+    stream.resume();
+  } catch {
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
 }
 

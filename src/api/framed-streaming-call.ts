@@ -2,7 +2,7 @@ import { Metadata, type handleBidiStreamingCall, type handleServerStreamingCall,
 import { Duplex } from 'node:stream';
 import type * as http2 from 'node:http2';
 import { GrpcCode } from '../errors';
-import { authContextOf, encodeGrpcMessage, hostOf, messageBody, peerOf, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallAuthContext, type CallStatus } from './direct-unary-call';
+import { authContextOf, hostOf, statusFields, messageBody, peerOf, RESPONSE_HEADERS, statusOfError, statusOnlyHeaders, type CallAuthContext, type CallStatus } from './direct-unary-call';
 import { GrpcMessageSplitter } from './grpc-message-splitter';
 import { HeaderMetadata } from './header-metadata';
 import type { FramedStream } from './h2/framed-stream';
@@ -38,8 +38,6 @@ export class FramedStreamingCall extends Duplex {
   private trailingMetadata = new Metadata();
   private headersSent = false;
   private statusSent = false;
-  /** Refused before reading (an unreadable grpc-timeout): nothing received is used. */
-  private refused = false;
   private readonly splitter: GrpcMessageSplitter;
   private readonly deadlineMs: number;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -65,13 +63,6 @@ export class FramedStreamingCall extends Duplex {
     stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
     stream.once('end', () => this.halfClosed());
     stream.once('close', () => this.streamClosed());
-    if (timeoutMs !== undefined && Number.isNaN(timeoutMs)) {
-      this.deadlineMs = Infinity;
-      const details = `Invalid grpc-timeout value "${String(headers['grpc-timeout'])}"`;
-      this.refused = true;
-      process.nextTick(() => this.sendStatus({ code: GrpcCode.INTERNAL, details, metadata: null }));
-      return;
-    }
     this.deadlineMs = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
     if (timeoutMs !== undefined) {
       this.deadlineTimer = setTimeout(() => this.sendStatus({ code: GrpcCode.DEADLINE_EXCEEDED, details: 'Deadline exceeded', metadata: null }), timeoutMs);
@@ -141,7 +132,7 @@ export class FramedStreamingCall extends Duplex {
   }
 
   private received(framed: Buffer): void {
-    if (this.statusSent || this.refused) return;
+    if (this.statusSent) return;
     const body = messageBody(framed, encodingOf(this.headers), this.frameLimitBytes);
     if ('code' in body) return this.sendStatus(body);
     let decoded: DecodedRequest;
@@ -161,7 +152,7 @@ export class FramedStreamingCall extends Duplex {
   }
 
   private halfClosed(): void {
-    if (this.statusSent || this.refused) return;
+    if (this.statusSent) return;
     if (this.method.definition.requestStream) {
       this.push(null);
       return;
@@ -186,12 +177,8 @@ export class FramedStreamingCall extends Duplex {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.method.report?.(status.code);
     try {
-      if (this.headersSent) {
-        this.stream.sendTrailers({ 'grpc-status': String(status.code), 'grpc-message': trailerMessage(status), ...status.metadata?.toHttp2Headers() });
-      } else {
-        // grpc-go (etcd) says nothing more than the code on success.
-        this.stream.respond(statusOnlyHeaders(status.code, status.code === GrpcCode.OK ? '' : status.details, status.metadata), { endStream: true });
-      }
+      if (this.headersSent) this.stream.sendTrailers(statusFields(status.code, status.details, status.metadata));
+      else this.stream.respond(statusOnlyHeaders(status.code, status.details, status.metadata), { endStream: true });
     } catch {
       if (!this.stream.destroyed) this.stream.close();
     }
@@ -219,7 +206,3 @@ function encodingOf(headers: http2.IncomingHttpHeaders): string | undefined {
   return typeof encoding === 'string' ? encoding : undefined;
 }
 
-/** grpc-go's trailers: an empty message on success, the encoded details otherwise. */
-function trailerMessage(status: CallStatus): string {
-  return status.code === GrpcCode.OK ? '' : encodeGrpcMessage(status.details);
-}

@@ -45,11 +45,6 @@ export class GrpcMessageSplitter {
     }
   }
 
-  /** Whether part of a message is still waiting for its rest. */
-  get partial(): boolean {
-    return this.buffered > 0;
-  }
-
   private joined(): Buffer {
     if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts)];
     return this.parts[0]!;

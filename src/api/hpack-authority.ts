@@ -1,4 +1,6 @@
 import { huffmanDecode, HuffmanDecodeError } from './hpack-huffman';
+import { HpackDecodeError, readInteger as readHpackInteger } from './h2/hpack-decoder';
+import { encodeInteger } from './h2/hpack-encoder';
 
 /**
  * Rewrites the `:authority` value inside one HPACK header block (RFC 7541) so that nghttp2
@@ -22,8 +24,6 @@ export const AUTHORITY_REPLACEMENT_BYTE = 0x5f; // '_'
 
 const STATIC_INDEX_AUTHORITY = 1;
 const AUTHORITY_NAME = Buffer.from(':authority', 'latin1');
-/** Bounds integers so a hostile block cannot make us loop or overflow; real values are tiny. */
-const MAX_INTEGER_CONTINUATION_BYTES = 4;
 
 /**
  * nghttp2's VALID_AUTHORITY_CHARS (lib/nghttp2_http.c): RFC 3986 unreserved, sub-delims,
@@ -60,34 +60,16 @@ interface Cursor {
   pos: number;
 }
 
-/** RFC 7541 section 5.1 integer with an N-bit prefix, starting at cursor.pos. */
+/** RFC 7541 section 5.1 integer with an N-bit prefix, starting at cursor.pos (moved past it). */
 function readInteger(block: Uint8Array, cursor: Cursor, prefixBits: number): number {
-  if (cursor.pos >= block.length) throw new MalformedBlock('truncated integer');
-  const max = (1 << prefixBits) - 1;
-  let value = block[cursor.pos++]! & max;
-  if (value < max) return value;
-  for (let i = 0; i <= MAX_INTEGER_CONTINUATION_BYTES; i++) {
-    if (cursor.pos >= block.length) throw new MalformedBlock('truncated integer');
-    const byte = block[cursor.pos++]!;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) return value;
+  try {
+    const [value, next] = readHpackInteger(block, cursor.pos, prefixBits);
+    cursor.pos = next;
+    return value;
+  } catch (error) {
+    if (error instanceof HpackDecodeError) throw new MalformedBlock(error.message);
+    throw error;
   }
-  throw new MalformedBlock('integer too long');
-}
-
-/** Encodes an integer with an N-bit prefix; `firstByteFlags` fills the bits above the prefix. */
-export function encodeInteger(value: number, prefixBits: number, firstByteFlags: number): Buffer {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`cannot HPACK-encode ${value}`);
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return Buffer.from([firstByteFlags | value]);
-  const bytes = [firstByteFlags | max];
-  let rest = value - max;
-  while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
 }
 
 interface StringLiteral {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Flag, frame, FrameType, settingsFrame } from '../../src/api/h2/frame';
+import { CLIENT_PREFACE, Flag, frame, FrameType, settingsFrame } from '../../src/api/h2/frame';
 import { EtcdClient } from '../support/etcd-client';
 import { startLatchkey, stopAll, type ServerProcess } from '../support/processes';
 import { fuzzRuns, fuzzSeed, withinMs } from './fuzz-support';
@@ -13,7 +13,6 @@ import { fuzzRuns, fuzzSeed, withinMs } from './fuzz-support';
  * member never dies, and serves the next client as before.
  */
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** HEADERS for a real unary method, literals without indexing (valid HPACK). */
 function requestBlock(path: string): Buffer {
@@ -57,7 +56,7 @@ async function exchange(port: number, parts: Buffer[]): Promise<'answered' | 'cl
           // The zeros complete any frame whose declared length ran past the sequence (the
           // server rightly waits for the rest of a frame); whatever they then parse as (DATA
           // on stream 0) ends the connection.
-          socket.write(Buffer.concat([PREFACE, settingsFrame([]), ...parts, frame(FrameType.PING, 0, 0, probe), Buffer.alloc(16_400)]));
+          socket.write(Buffer.concat([CLIENT_PREFACE, settingsFrame([]), ...parts, frame(FrameType.PING, 0, 0, probe), Buffer.alloc(16_400)]));
         });
       }),
       5_000,

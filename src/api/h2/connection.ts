@@ -5,6 +5,7 @@ import { headerBlockOf } from './hpack-encoder';
 import { HpackDecoder, HpackDecodeError } from './hpack-decoder';
 import { FramedStream, type StreamConnection } from './framed-stream';
 import {
+  CLIENT_PREFACE,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_WINDOW_BYTES,
   ErrorCode,
@@ -22,8 +23,6 @@ import {
   writeFrameHeader,
 } from './frame';
 
-/** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" (RFC 9113 3.4). */
-const CLIENT_PREFACE_BYTES = 24;
 /** Our receive window per stream and for the connection: large, so clients rarely wait on us. */
 const STREAM_RECEIVE_WINDOW = 1 << 20;
 const CONNECTION_RECEIVE_WINDOW = 16 << 20;
@@ -31,6 +30,8 @@ const CONNECTION_RECEIVE_WINDOW = 16 << 20;
 const MAX_HEADER_BLOCK_BYTES = 256 * 1024;
 /** How long a connection we failed may still take to receive our GOAWAY before it is cut. */
 const FAILED_CONNECTION_LINGER_MS = 1000;
+/** DATA payloads up to this size are copied behind their frame header; larger ones are not. */
+const COPIED_PAYLOAD_MAX_BYTES = 1024;
 /** Flush passes in one turn: each pass that sends something may let callbacks queue more. */
 const MAX_FLUSH_PASSES = 64;
 
@@ -80,7 +81,7 @@ export class Http2Connection implements StreamConnection {
   private readonly streams = new Map<number, FramedStream>();
   private readonly decoder = new HpackDecoder();
   private buffered: Buffer | undefined;
-  private prefaceLeft = CLIENT_PREFACE_BYTES;
+  private prefaceLeft = CLIENT_PREFACE.length;
   private lastStreamId = 0;
   /** A header block being collected across CONTINUATION frames. */
   private continuation: { streamId: number; endStream: boolean; parts: Buffer[]; bytes: number } | undefined;
@@ -195,10 +196,20 @@ export class Http2Connection implements StreamConnection {
         pending.data = data;
         return false;
       }
-      const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + room);
-      writeFrameHeader(out, 0, room, FrameType.DATA, 0, stream.id);
-      data.copy(out, FRAME_HEADER_BYTES, 0, room);
-      this.write(out);
+      if (room <= COPIED_PAYLOAD_MAX_BYTES) {
+        // Small (most answers): one buffer costs less than a second write.
+        const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + room);
+        writeFrameHeader(out, 0, room, FrameType.DATA, 0, stream.id);
+        data.copy(out, FRAME_HEADER_BYTES, 0, room);
+        this.write(out);
+      } else {
+        // Large (ranges, snapshots): the header and the caller's bytes as two writes of one
+        // corked turn, the payload not copied.
+        const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+        writeFrameHeader(header, 0, room, FrameType.DATA, 0, stream.id);
+        this.write(header);
+        this.write(data.subarray(0, room));
+      }
       this.sendWindow -= room;
       stream.sendWindow -= room;
       data = data.subarray(room);

@@ -1,5 +1,8 @@
 /** HTTP/2 frame layout and codes (RFC 9113 sections 4, 6, 7). */
 
+/** "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n": the first bytes of every client connection (RFC 9113 3.4). */
+export const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
 export const FRAME_HEADER_BYTES = 9;
 
 export const FrameType = {

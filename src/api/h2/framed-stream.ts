@@ -8,7 +8,10 @@ export interface StreamConnection {
   /** The socket the connection reads (what getPeer() and getAuthContext() look at). */
   readonly socket: net.Socket;
   sendHeaders(stream: FramedStream, headers: http2.OutgoingHttpHeaders, endStream: boolean): void;
-  /** Queues `data` (flow-controlled); calls `sent` once all of it has left. */
+  /**
+   * Queues `data` (flow-controlled); calls `sent` once all of it has left. Large data goes
+   * to the socket as it is: the caller must not change it afterwards.
+   */
   sendData(stream: FramedStream, data: Buffer, sent: () => void): void;
   sendReset(stream: FramedStream, code: number): void;
   /** The stream is closed both ways: forget it. */
@@ -22,7 +25,6 @@ export interface StreamConnection {
  */
 export class FramedStream extends EventEmitter {
   destroyed = false;
-  closed = false;
   /** The client half-closed (END_STREAM received). */
   remoteEnded = false;
   /** We sent END_STREAM. */
@@ -39,6 +41,11 @@ export class FramedStream extends EventEmitter {
   /** Trailers asked for while DATA was still waiting: they go out after it. */
   private deferredTrailers: http2.OutgoingHttpHeaders | undefined;
   readonly session: { readonly socket: net.Socket };
+
+  /** node:http2's name for it: a stream is closed once it is destroyed. */
+  get closed(): boolean {
+    return this.destroyed;
+  }
 
   constructor(
     readonly id: number,
@@ -118,7 +125,6 @@ export class FramedStream extends EventEmitter {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    this.closed = true;
     this.connection.release(this);
     this.emit('close');
   }

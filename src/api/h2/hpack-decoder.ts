@@ -120,6 +120,7 @@ const MAX_INTEGER = 2 ** 28;
 
 /** RFC 7541 section 5.1: an integer with an N-bit prefix; returns [value, next offset]. */
 export function readInteger(block: Uint8Array, at: number, prefixBits: number): [number, number] {
+  if (at >= block.length) throw new HpackDecodeError('truncated integer');
   const mask = (1 << prefixBits) - 1;
   let value = block[at]! & mask;
   let next = at + 1;

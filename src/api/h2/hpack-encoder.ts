@@ -58,18 +58,26 @@ export function encodeHeaderBlock(headers: http2.OutgoingHttpHeaders): Buffer {
 
 /** RFC 7541 5.1: `value` with an N-bit prefix, the first octet's other bits set to `flags`. */
 function pushInteger(out: number[], value: number, prefixBits: number, flags: number): void {
-  const mask = (1 << prefixBits) - 1;
-  if (value < mask) {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) {
     out.push(flags | value);
     return;
   }
-  out.push(flags | mask);
-  let rest = value - mask;
+  out.push(flags | max);
+  let rest = value - max;
   while (rest >= 0x80) {
-    out.push((rest & 0x7f) | 0x80);
+    out.push((rest % 0x80) | 0x80);
     rest = Math.floor(rest / 0x80);
   }
   out.push(rest);
+}
+
+/** The same as its own buffer (the :authority rewriter splices it into a block). */
+export function encodeInteger(value: number, prefixBits: number, flags: number): Buffer {
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`cannot HPACK-encode ${value}`);
+  const out: number[] = [];
+  pushInteger(out, value, prefixBits, flags);
+  return Buffer.from(out);
 }
 
 /** A raw (not Huffman-coded) string literal; header octets are latin1, as node:http2 sends them. */

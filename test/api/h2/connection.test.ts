@@ -4,7 +4,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Http2Connection, type ConnectionOptions } from '../../../src/api/h2/connection';
-import { ErrorCode, Flag, frame, FrameType, settingsFrame } from '../../../src/api/h2/frame';
+import { CLIENT_PREFACE, ErrorCode, Flag, frame, FrameType, settingsFrame } from '../../../src/api/h2/frame';
 import type { FramedStream } from '../../../src/api/h2/framed-stream';
 import { silentLogger } from '../../../src/log';
 
@@ -14,7 +14,6 @@ import { silentLogger } from '../../../src/log';
  * keepalive, graceful shutdown and protocol errors.
  */
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const DEFAULTS: ConnectionOptions = { maxConcurrentStreams: 100, keepaliveIntervalMs: 3_600_000, keepaliveTimeoutMs: 20_000 };
 
 interface Served {
@@ -117,7 +116,7 @@ async function rawClient(port: number): Promise<RawClient> {
     }
   });
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.write(Buffer.concat([PREFACE, settingsFrame([])]));
+  socket.write(Buffer.concat([CLIENT_PREFACE, settingsFrame([])]));
   const until = (matches: (frame: RawFrame) => boolean): Promise<RawFrame> => {
     const seen = frames.find(matches);
     if (seen !== undefined) return Promise.resolve(seen);
