@@ -292,13 +292,29 @@ export class Member {
     // state (a candidate's self-vote, a follower's acks) must be durable before it is sent.
     const sendEarly = this.raft.role() === 'leader';
     if (sendEarly) this.sendMessages(ready.messages);
+    let committed = ready.committedEntries;
     if (ready.hardState !== undefined || ready.entries.length > 0) {
       await this.sentOnTheWire();
       const saveStarted = performance.now();
-      await this.wal.save(ready.hardState, ready.entries, ready.mustSync);
       // One group commit: the write plus its fdatasync. A save that only moved the commit
       // index is not fsynced, and etcd's histogram counts fsyncs only.
-      if (ready.mustSync) this.metrics.walFsync((performance.now() - saveStarted) / 1000);
+      const saved = this.wal.save(ready.hardState, ready.entries, ready.mustSync).then(() => {
+        if (ready.mustSync) this.metrics.walFsync((performance.now() - saveStarted) / 1000);
+      });
+      // Awaited below; the no-op handler keeps a failure during the apply from counting
+      // as unhandled before then.
+      saved.catch(() => undefined);
+      // Committed entries this member had already made durable need not wait for this
+      // Ready's fsync, which is on its way in the thread pool: apply them and answer their
+      // clients meanwhile, as etcd applies beside its WAL save. Without this every answer
+      // waited for the next batch's fsync too (1.2 ms on average on the leader here).
+      const early = ready.snapshot === undefined ? countUpTo(committed, this.durableLastIndex(ready)) : 0;
+      if (early > 0) {
+        failpoint('afterFsyncBeforeApply');
+        await this.applyCommittedRecovering(committed.slice(0, early));
+        committed = committed.slice(early);
+      }
+      await saved;
     }
     if (ready.hardState !== undefined) this.raftStorage.setHardState(ready.hardState);
     if (ready.entries.length > 0) {
@@ -307,16 +323,25 @@ export class Member {
     }
     // Only now, with everything they depend on durable, may a non-leader's messages leave.
     if (!sendEarly) this.sendMessages(ready.messages);
-    if (ready.committedEntries.length > 0) {
+    if (committed.length > 0) {
       await this.sentOnTheWire();
       failpoint('afterFsyncBeforeApply');
     }
-    await this.applyCommittedRecovering(ready.committedEntries);
+    await this.applyCommittedRecovering(committed);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
     this.removal.stopIfRemoved();
   }
 
-
+  /**
+   * The last index this member's WAL holds durably before `ready` is saved: entries reach
+   * raftStorage only after their save, and entries `ready` rewrites (a follower's conflicting
+   * suffix) no longer count.
+   */
+  private durableLastIndex(ready: Ready): bigint {
+    const stored = this.raftStorage.lastIndex();
+    const first = ready.entries[0];
+    return first !== undefined && first.index <= stored ? first.index - 1n : stored;
+  }
 
   private onSoftState(lead: bigint): void {
     const wasLeader = this.isLeader();
@@ -661,4 +686,12 @@ class RefusedCommit extends Error {
  */
 function flushOutgoing(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** How many of `entries` (contiguous, ascending) have an index at most `bound`. */
+function countUpTo(entries: readonly Entry[], bound: bigint): number {
+  const first = entries[0];
+  if (first === undefined || bound < first.index) return 0;
+  const upTo = bound - first.index + 1n;
+  return upTo >= BigInt(entries.length) ? entries.length : Number(upTo);
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../log';
-import { failpoint, failpointAsync } from '../../failpoints';
+import { failpoint, failpointAsync, failpointsEnabled } from '../../failpoints';
 import type { HardState } from '../../consensus/types';
 import { encodeHardState } from './codec';
 import { fsyncDirectory } from './fsync-dir';
@@ -201,7 +201,9 @@ export class SegmentWriter {
     writeFullySync(this.state.handle.fd, bytes, position);
     if (!sync) return;
     failpoint('walBeforeFsync');
-    await failpointAsync('walFsync');
+    // Only awaited when configured: the fdatasync must be on its way before save() returns,
+    // so the member can apply committed entries while it runs (member.ts handleReady).
+    if (failpointsEnabled()) await failpointAsync('walFsync');
     await this.syncs.fdatasync(this.state.handle.fd);
     this.syncCount++;
   }
