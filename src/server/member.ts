@@ -304,11 +304,11 @@ export class Member {
       // Awaited below; the no-op handler keeps a failure during the apply from counting
       // as unhandled before then.
       saved.catch(() => undefined);
-      // Committed entries this member had already made durable need not wait for this
-      // Ready's fsync, which is on its way in the thread pool: apply them and answer their
-      // clients meanwhile, as etcd applies beside its WAL save. Without this every answer
-      // waited for the next batch's fsync too (1.2 ms on average on the leader here).
-      const early = ready.snapshot === undefined ? countUpTo(committed, this.durableLastIndex(ready)) : 0;
+      // Committed entries need not wait for this Ready's fsync, which is on its way in the
+      // thread pool: apply them and answer their clients meanwhile, as etcd applies beside
+      // its WAL save. Without this every answer waited for the next batch's fsync too (1.2 ms
+      // on average on the leader here, 10-40 ms while the disk is slow).
+      const early = ready.snapshot === undefined ? countUpTo(committed, this.appliableBeforeSave(ready)) : 0;
       if (early > 0) {
         failpoint('afterFsyncBeforeApply');
         await this.applyCommittedRecovering(committed.slice(0, early));
@@ -330,6 +330,18 @@ export class Member {
     await this.applyCommittedRecovering(committed);
     for (const state of ready.readStates) this.reads.onReadState(state.index, state.context);
     this.removal.stopIfRemoved();
+  }
+
+  /**
+   * The last committed entry `ready` may apply before its own save. A follower's commit index
+   * comes from the leader, which counts an entry committed once a quorum holds it (Raft never
+   * takes a committed entry back), so a follower applies every committed entry at once, as
+   * etcd does. A leader counts its own copy before the copy is durable, and a lone member
+   * commits on append: a leader applies only what its WAL already holds.
+   */
+  private appliableBeforeSave(ready: Ready): bigint {
+    if (this.raft.role() === 'follower') return ready.committedEntries.at(-1)?.index ?? 0n;
+    return this.durableLastIndex(ready);
   }
 
   /**
