@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KvService } from '../../src/server/kv-service';
-import type { Wal } from '../../src/storage/wal';
 import { ctx, putOf, rangeOf } from './member-harness';
 import { startLoopbackCluster, type LoopbackCluster } from './loopback-cluster';
+import { SaveGate, within } from './save-gate';
 
 /**
  * A member applies committed entries beside the WAL save of its current Ready, not after it
@@ -15,59 +15,9 @@ import { startLoopbackCluster, type LoopbackCluster } from './loopback-cluster';
  *   committed on a quorum, so the follower applies it without waiting for its own save.
  */
 
-type SaveArgs = Parameters<Wal['save']>;
-
-/** Holds a member's WAL saves that `rule` picks until they are released. */
-class SaveGate {
-  rule: ((hardState: SaveArgs[0], entries: SaveArgs[1]) => boolean) | undefined;
-  private release: Array<() => void> = [];
-  private onHeld: (() => void) | undefined;
-
-  /** Wraps a WAL save: saves the rule picks resolve only after `open()` or `releaseHeld()`. */
-  wrap(save: Wal['save']): Wal['save'] {
-    return (hardState, entries, sync) => {
-      const done = save(hardState, entries, sync);
-      if (this.rule === undefined || !this.rule(hardState, entries)) return done;
-      this.onHeld?.();
-      return new Promise<void>((resolve, reject) => this.release.push(() => done.then(resolve, reject)));
-    };
-  }
-
-  /** Resolves when the next save the rule picks is held. */
-  held(): Promise<'held'> {
-    return new Promise((resolve) => {
-      this.onHeld = () => resolve('held');
-    });
-  }
-
-  get holding(): boolean {
-    return this.release.length > 0;
-  }
-
-  /** Lets the saves held so far finish; the rule stays. */
-  releaseHeld(): void {
-    for (const release of this.release.splice(0)) release();
-  }
-
-  open(): void {
-    this.rule = undefined;
-    this.onHeld = undefined;
-    this.releaseHeld();
-  }
-}
-
 /** A save that records a new commit index and carries no entries, past `above`. */
 function commitOnlyAbove(above: bigint): SaveGate['rule'] {
   return (hardState, entries) => entries.length === 0 && hardState !== undefined && hardState.commit > above;
-}
-
-/** Rejects if `promise` has not settled within `ms`: a bound on a wait that must end. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
-  });
-  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
 }
 
 /** A bigint that grows as the member works, and promises resolved once it reaches a value. */
