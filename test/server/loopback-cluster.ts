@@ -68,11 +68,13 @@ export interface LoopbackCluster {
 
 /**
  * Members m1..mN in this process, joined by LoopbackTransport (no sockets), with fast ticks.
- * `instrument` sees each member's opened storage before it starts, to wrap its WAL or store.
+ * `instrument` sees each member's opened storage before it starts, to wrap its WAL or store;
+ * `overrides` change every member's configuration.
  */
 export async function startLoopbackCluster(
   size: number,
   instrument: (name: string, opened: OpenedStorage, transport: LoopbackTransport) => void = () => undefined,
+  overrides: Partial<MemberConfig> = {},
 ): Promise<LoopbackCluster> {
   const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
   const peerUrls = new Map(names.map((name, i) => [name, [`http://127.0.0.1:${40001 + i}`]]));
@@ -89,6 +91,7 @@ export async function startLoopbackCluster(
       initialCluster: peerUrls,
       heartbeatIntervalMs: 20,
       electionTimeoutMs: 200,
+      ...overrides,
     };
     const logger = silentLogger();
     const opened = await openStorage(config, logger);
