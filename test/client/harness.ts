@@ -27,18 +27,7 @@ export async function nextEvent<T extends unknown[]>(emitter: NodeJS.EventEmitte
   }
 }
 
-/** Rejects when `promise` has not settled within `timeoutMs` (a bound for awaited events). */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export { within } from '../support/within';
 
 /** Polls `condition` (bounded) where no event can be awaited, e.g. another process's state. */
 export async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -23,19 +23,6 @@ export function fuzzSeed(suite: string): number {
   return seed;
 }
 
-/** Rejects when `promise` does not settle within `ms`: a hang is a failure, not a stuck suite. */
-export async function withinMs<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (hang)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A temp dir under os.tmpdir(), removed after `run`. */
 export async function withTempRoot(label: string, run: (root: string) => Promise<void>): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `latchkey-fuzz-${label}-`));

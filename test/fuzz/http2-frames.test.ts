@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { CLIENT_PREFACE, Flag, frame, FrameType, settingsFrame } from '../../src/api/h2/frame';
 import { EtcdClient } from '../support/etcd-client';
 import { startLatchkey, stopAll, type ServerProcess } from '../support/processes';
-import { fuzzRuns, fuzzSeed, withinMs } from './fuzz-support';
+import { fuzzRuns, fuzzSeed } from './fuzz-support';
+import { within } from '../support/within';
 
 /**
  * Random HTTP/2 frames at a member's client port (latchkey's own framing, src/api/h2): every
@@ -43,7 +44,7 @@ async function exchange(port: number, parts: Buffer[]): Promise<'answered' | 'cl
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   try {
-    return await withinMs(
+    return await within(
       new Promise<'answered' | 'closed'>((resolve) => {
         const probe = Buffer.from('fuzzping');
         let received = Buffer.alloc(0);

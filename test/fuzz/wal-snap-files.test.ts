@@ -7,7 +7,8 @@ import { EntryType, type Entry, type SnapshotMetadata } from '../../src/consensu
 import { silentLogger } from '../../src/log';
 import { Snapshotter } from '../../src/storage/snap';
 import { Wal, WalCorruptionError } from '../../src/storage/wal';
-import { fuzzRuns, fuzzSeed, readDirectory, sameDirectory, withinMs, withTempRoot } from './fuzz-support';
+import { fuzzRuns, fuzzSeed, readDirectory, sameDirectory, withTempRoot } from './fuzz-support';
+import { within } from '../support/within';
 
 /**
  * WAL and snap files under random truncations and byte flips. Whatever the damage, opening
@@ -96,7 +97,7 @@ describe('fuzz: WAL files with truncations and byte flips', () => {
             const before = readDirectory(dir);
             let opened: Awaited<ReturnType<typeof Wal.open>>;
             try {
-              opened = await withinMs(Wal.open(dir, undefined, options(segmentBytes)), OPEN_BOUND_MS, 'Wal.open');
+              opened = await within(Wal.open(dir, undefined, options(segmentBytes)), OPEN_BOUND_MS, 'Wal.open');
             } catch (error) {
               assert.ok(error instanceof Error, `non-Error thrown: ${String(error)}`);
               assert.doesNotMatch(error.message, /hang/);
@@ -121,7 +122,7 @@ describe('fuzz: WAL files with truncations and byte flips', () => {
               assert.equal(file, last, `damage in ${path.basename(file)} (not the last segment) went unnoticed`);
             }
             // The repair is stable: a second open returns the same entries.
-            const again = await withinMs(Wal.open(dir, undefined, options(segmentBytes)), OPEN_BOUND_MS, 'second Wal.open');
+            const again = await within(Wal.open(dir, undefined, options(segmentBytes)), OPEN_BOUND_MS, 'second Wal.open');
             await again.wal.close();
             assert.equal(again.recovery.entries.length, got.length);
           }),
@@ -153,7 +154,7 @@ describe('fuzz: snap files with truncations and byte flips', () => {
             const changed = applyDamage(files, damage);
             const before = readDirectory(dir);
 
-            const loaded = await withinMs(snapshotter.loadNewest(), OPEN_BOUND_MS, 'loadNewest');
+            const loaded = await within(snapshotter.loadNewest(), OPEN_BOUND_MS, 'loadNewest');
 
             const newestIntact = names.findIndex((name) => !changed.has(path.join(dir, name)));
             if (newestIntact < 0) {

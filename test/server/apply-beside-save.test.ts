@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { KvService } from '../../src/server/kv-service';
 import { ctx, putOf, rangeOf } from './member-harness';
 import { startLoopbackCluster, type LoopbackCluster } from './loopback-cluster';
-import { SaveGate, within } from './save-gate';
+import { within } from '../support/within';
+import { SaveGate } from './save-gate';
 
 /**
  * A member applies committed entries beside the WAL save of its current Ready, not after it
@@ -83,6 +84,7 @@ describe('a member applies committed entries beside its WAL save', () => {
     assert.equal(seen.result.kvs[0]?.value.toString(), `v${attempts - 1}`);
     await kv.put(putOf('after', 'released'), ctx);
   });
+
   test('a follower that learns a commit together with the entry applies it while the entry is still being saved', async () => {
     const follower = cluster.members.find((running) => !running.member.isLeader())!;
     const leader = cluster.members.find((running) => running.member.isLeader())!;

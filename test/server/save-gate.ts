@@ -40,13 +40,3 @@ export class SaveGate {
     this.releaseHeld();
   }
 }
-
-/** Rejects if `promise` has not settled within `ms`: a bound on a wait that must end. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(what)), ms);
-  });
-  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
-}
-

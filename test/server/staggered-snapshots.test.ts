@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { KvService } from '../../src/server/kv-service';
 import { ctx, putOf } from './member-harness';
 import { startLoopbackCluster, type LoopbackCluster } from './loopback-cluster';
-import { within } from './save-gate';
+import { within } from '../support/within';
 
 const SNAPSHOT_COUNT = 30;
 /** A Ready may apply a few entries at once, so a snapshot can land a little past its point. */
