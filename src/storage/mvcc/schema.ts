@@ -58,9 +58,10 @@ export function openDatabases(directory: string, mapSizeBytes: number | undefine
   // reads ahead, and recent kernels (large page-cache folios for ext4 since 6.x) then hold
   // the file in folios of many pages; a put dirties one 4 KiB page, but writeback writes the
   // whole folio. 10,000 random puts then wrote back 90 MB at a 125 MB database and 240 MB at
-  // 290 MB, so each snapshot's sync grew with the database and put p99 with it (34 -> 47 ms
-  // over four minutes of puts). With it the same puts write ~45 MB at any size. Our access is
-  // random B-tree pages, where readahead only fetches pages nobody asked for.
+  // 290 MB, so each snapshot's sync grew with the database and put p99 with it (32 -> 65 ms
+  // over four minutes of puts, scripts/sustained-put.sh). With it the same puts write ~45 MB
+  // at any size. Our access is random B-tree pages, where readahead fetches pages nobody
+  // asked for. (test/storage/mvcc/writeback.test.ts)
   const root = open<Uint8Array, Uint8Array>(directory, {
     ...DATABASE_OPTIONS,
     maxDbs: 8,
