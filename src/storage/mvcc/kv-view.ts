@@ -16,7 +16,7 @@ export interface ScanResult {
 }
 
 /**
- * Reads of the KV state: the live state from `latest`, any state since the last compaction
+ * Reads of the KV state: the live state from `latest` (a pointer into history), any state since the last compaction
  * from `keyIndex` + `history`. Inside a write transaction these see its uncommitted writes.
  */
 export class KvView {
@@ -24,8 +24,13 @@ export class KvView {
 
   getLatest(key: Buffer): KeyValue | undefined {
     if (key.length > MAX_KEY_BYTES) return undefined; // never stored (validatePut)
-    const bytes = this.dbs.latest.get(key);
-    return bytes === undefined ? undefined : decodeKeyValue(bytes);
+    const historyKey = this.dbs.latest.get(key);
+    return historyKey === undefined ? undefined : this.historyKeyValue(historyKey);
+  }
+
+  /** Whether `key` is live: one lookup, no history read. */
+  hasLatest(key: Buffer): boolean {
+    return key.length <= MAX_KEY_BYTES && this.dbs.latest.doesExist(key);
   }
 
   /** limit 0 = no limit. */
@@ -40,8 +45,8 @@ export class KvView {
     // Copies: lmdb-js getKeysCount and getRange mutate their options objects.
     if (countOnly) return { kvs: [], count: this.dbs.latest.getKeysCount({ ...bounds }) };
     const kvs: KeyValue[] = [];
-    for (const { value } of this.dbs.latest.getRange({ ...bounds, ...(limit > 0 ? { limit } : {}) })) {
-      kvs.push(decodeKeyValue(value));
+    for (const { value: historyKey } of this.dbs.latest.getRange({ ...bounds, ...(limit > 0 ? { limit } : {}) })) {
+      kvs.push(this.historyKeyValue(historyKey));
     }
     // A scan that stopped short of its limit read the whole range, so it counted it too: a
     // second cursor pass to count (a lock's queue read, most small ranges) is only needed when
@@ -103,9 +108,10 @@ export class KvView {
     return undefined;
   }
 
-  private historyKeyValue(historyKey: Buffer): KeyValue {
+  /** The version `historyKey` (from latest or keyIndex) names. */
+  historyKeyValue(historyKey: Uint8Array): KeyValue {
     const bytes = this.dbs.history.get(historyKey);
-    if (bytes === undefined) throw new Error(`key index points at missing history entry ${historyKey.toString('hex')}`);
+    if (bytes === undefined) throw new Error(`index points at missing history entry ${Buffer.from(historyKey).toString('hex')}`);
     return decodeKeyValue(bytes);
   }
 }

@@ -15,7 +15,7 @@ import { readInt64 } from './revision';
 import { blobMetaKey, MetaKey, openDatabases, type MvccDatabases } from './schema';
 import { BatchWriter, type StoreCounters, type StoreWriter } from './store-writer';
 import { bytesInUse, contentHash, copyDatabase, installDatabaseCopy, usedFileBytes } from './store-files';
-import { decodeKeyValue } from './key-value-codec';
+import { upgradeLayout } from './layout-upgrade';
 import { planTxn } from './txn-compare';
 import type { Event, RangeRequest, RangeResult, TxnRequest, TxnResult } from './types';
 import { applyTxnPath, checkTxnPath, isTxnReadOnly } from './write-ops';
@@ -76,7 +76,7 @@ export class MvccStore implements HistorySource {
     // The caller passes the component's child logger (bootstrap names it 'mvcc').
     const logger = options.logger;
     const store = new MvccStore(
-      openDatabases(directory, options.mapSizeBytes),
+      openStoreDatabases(directory, options.mapSizeBytes, logger),
       directory,
       logger,
       options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
@@ -185,7 +185,7 @@ export class MvccStore implements HistorySource {
     this.closed = true;
     await this.dbs.root.close();
     whileClosed();
-    this.dbs = openDatabases(this.directory, this.mapSizeBytes);
+    this.dbs = openStoreDatabases(this.directory, this.mapSizeBytes, this.logger);
     this.view = new KvView(this.dbs);
     this.counters = readCounters(this.dbs);
     this.closed = false;
@@ -195,8 +195,8 @@ export class MvccStore implements HistorySource {
   leasedKeys(): { key: Buffer; lease: bigint }[] {
     this.assertReadable();
     const leased: { key: Buffer; lease: bigint }[] = [];
-    for (const { value } of this.dbs.latest.getRange({})) {
-      const kv = decodeKeyValue(value);
+    for (const { value: historyKey } of this.dbs.latest.getRange({})) {
+      const kv = this.view.historyKeyValue(historyKey);
       if (kv.lease !== 0n) leased.push({ key: kv.key, lease: kv.lease });
     }
     return leased;
@@ -300,6 +300,20 @@ export class MvccStore implements HistorySource {
     this.assertOpen();
     if (this.writing) throw new Error('MvccStore read or nested write() inside write(); use the StoreWriter');
   }
+}
+
+/** Opens the environment and brings a store from an older build to the current layout. */
+function openStoreDatabases(directory: string, mapSizeBytes: number | undefined, logger: Logger): MvccDatabases {
+  const dbs = openDatabases(directory, mapSizeBytes);
+  let upgraded: number;
+  try {
+    upgraded = upgradeLayout(dbs);
+  } catch (error) {
+    void dbs.root.close(); // nothing was written; leave the files to the build that wrote them
+    throw error;
+  }
+  if (upgraded > 0) logger.info({ directory, liveKeys: upgraded }, 'mvcc store upgraded to the current layout');
+  return dbs;
 }
 
 function readCounters(dbs: MvccDatabases): StoreCounters {

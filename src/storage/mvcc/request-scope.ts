@@ -49,10 +49,10 @@ export class RequestScope {
       value,
       lease,
     };
-    const bytes = encodeKeyValue(kv);
-    this.dbs.history.putSync(revisionKey(main, sub, false), bytes);
+    const historyKey = revisionKey(main, sub, false);
+    this.dbs.history.putSync(historyKey, encodeKeyValue(kv));
     this.dbs.keyIndex.putSync(indexKey(key, { main, sub }), PUT_FLAG);
-    this.dbs.latest.putSync(key, bytes);
+    this.dbs.latest.putSync(key, historyKey);
     this.events.push(previous === undefined ? { type: EventType.PUT, kv } : { type: EventType.PUT, kv, prevKv: previous });
     return previous;
   }

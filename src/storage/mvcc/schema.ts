@@ -7,13 +7,16 @@ import { open, type Database, type RootDatabase } from 'lmdb';
  *             KeyValue{key} (exactly etcd's "key" bucket, so HashKV matches its algorithm)
  *  keyIndex : escaped key ++ revision (key-index-codec.ts) → 1 byte: 0 put, 1 tombstone;
  *             finds the version of a key visible at any revision since the last compaction
- *  latest   : user key → KeyValue bytes of its live version (absent when deleted);
- *             serves reads at the current revision without touching history
+ *  latest   : user key → history key (revision.ts, 17 bytes) of its live version (absent
+ *             when deleted); serves reads at the current revision with one history lookup.
+ *             It holds a pointer, not the value: a put rewrites a random leaf of `latest`,
+ *             and with 40-byte entries a leaf covers ~90 keys instead of ~12, so a snapshot's
+ *             sync writes back a fraction of the pages (layout 2; layout-upgrade.ts)
  *  meta     : name → value (current/compacted revision, consistent index, named blobs)
  *  leases   : 8-byte BE lease id → 8-byte ttlSeconds ++ 8-byte remainingSeconds
  *
  * Invariant: latest, keyIndex and history always change in the same write transaction, and
- * latest[k] equals history[rev] for the newest keyIndex entry of k when that is not a tombstone.
+ * latest[k] is the history key of the newest keyIndex entry of k when that is not a tombstone.
  */
 
 export type BinaryDatabase = Database<Uint8Array, Uint8Array>;
@@ -34,6 +37,7 @@ export const MetaKey = {
   currentRevision: Buffer.from('currentRevision'),
   compactedRevision: Buffer.from('compactedRevision'),
   consistentIndex: Buffer.from('consistentIndex'),
+  layout: Buffer.from('layout'),
 } as const;
 
 const BLOB_PREFIX = 'blob/';

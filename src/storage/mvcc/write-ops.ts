@@ -25,7 +25,7 @@ export type LeaseExists = (id: bigint) => boolean;
 
 /** etcd checkPut: the key must exist for ignore_value/ignore_lease; the lease must exist. */
 export function checkPut(view: KvView, req: PutRequest, leaseExists: LeaseExists): void {
-  if ((req.ignoreValue || req.ignoreLease) && view.getLatest(req.key) === undefined) throw Errors.keyNotFound();
+  if ((req.ignoreValue || req.ignoreLease) && !view.hasLatest(req.key)) throw Errors.keyNotFound();
   if (req.lease !== 0n && !leaseExists(req.lease)) throw Errors.leaseNotFound();
 }
 
@@ -135,7 +135,7 @@ export function checkPathMidway(view: KvView, req: TxnRequest, plan: TxnPlan): v
       if (write.kind === 'put' && write.key.equals(key)) return true;
       if (write.kind === 'delete' && inKeyRange(key, write.key, write.rangeEnd)) return false;
     }
-    return view.getLatest(key) !== undefined;
+    return view.hasLatest(key);
   };
   const visit = (txn: TxnRequest, txnPlan: TxnPlan): void => {
     chosenOps(txn, txnPlan).forEach((op, i) => {
