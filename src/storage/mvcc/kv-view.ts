@@ -16,8 +16,8 @@ export interface ScanResult {
 }
 
 /**
- * Reads of the KV state: the live state from `latest` (a pointer into history), any state since the last compaction
- * from `keyIndex` + `history`. Inside a write transaction these see its uncommitted writes.
+ * Reads of the KV state: the live state from `latest` (a pointer into history), any state
+ * since the last compaction from `keyIndex` + `history`. Inside a write transaction these see its uncommitted writes.
  */
 export class KvView {
   constructor(private readonly dbs: MvccDatabases) {}
@@ -94,6 +94,12 @@ export class KvView {
   /** The key's version visible at `revision`; undefined if absent, deleted or compacted away. */
   versionAtOrBefore(key: Buffer, revision: bigint): KeyValue | undefined {
     if (key.length > MAX_KEY_BYTES || revision <= 0n) return undefined;
+    const historyKey = this.historyKeyAtOrBefore(key, revision);
+    return historyKey === undefined ? undefined : this.historyKeyValue(historyKey);
+  }
+
+  /** The history key of the key's put visible at `revision`, from the key index alone. */
+  historyKeyAtOrBefore(key: Buffer, revision: bigint): Buffer | undefined {
     const newest = this.dbs.keyIndex.getRange({
       start: indexKey(key, { main: revision, sub: MAX_SUB_REVISION }),
       end: indexKeyPrefix(key),
@@ -103,7 +109,7 @@ export class KvView {
     for (const { key: entryKey, value: flag } of newest) {
       if (flag[0] !== INDEX_PUT) return undefined;
       const entry = decodeIndexKey(entryKey);
-      return this.historyKeyValue(revisionKey(entry.main, entry.sub, false));
+      return revisionKey(entry.main, entry.sub, false);
     }
     return undefined;
   }

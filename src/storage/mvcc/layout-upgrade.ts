@@ -1,6 +1,6 @@
-import { decodeIndexKey, indexKey, indexKeyPrefix } from './key-index-codec';
 import { decodeKeyValue } from './key-value-codec';
-import { revisionKey, uint64Bytes, readInt64 } from './revision';
+import { KvView } from './kv-view';
+import { readInt64, uint64Bytes } from './revision';
 import { MetaKey, type MvccDatabases } from './schema';
 
 /**
@@ -12,8 +12,6 @@ import { MetaKey, type MvccDatabases } from './schema';
  */
 export const CURRENT_LAYOUT = 2n;
 
-const MAX_SUB_REVISION = 0xffff_ffff_ffff_ffffn;
-
 /** Returns how many live keys were rewritten (0 for a store already at the current layout). */
 export function upgradeLayout(dbs: MvccDatabases): number {
   const stored = dbs.meta.get(MetaKey.layout);
@@ -23,28 +21,18 @@ export function upgradeLayout(dbs: MvccDatabases): number {
     return 0;
   }
   // Collected first: an LMDB cursor must not see its own range change under it.
+  const view = new KvView(dbs);
   const pointers: { key: Uint8Array; historyKey: Buffer }[] = [];
   for (const { key, value } of dbs.latest.getRange({})) {
-    pointers.push({ key, historyKey: liveHistoryKey(dbs, Buffer.from(key), decodeKeyValue(value).modRevision) });
+    // The live version's sub revision is only in the key index: its newest entry.
+    const modRevision = decodeKeyValue(value).modRevision;
+    const historyKey = view.historyKeyAtOrBefore(Buffer.from(key), modRevision);
+    if (historyKey === undefined) throw new Error(`layout upgrade: no key index entry for live key ${Buffer.from(key).toString('hex')} at ${modRevision}`);
+    pointers.push({ key, historyKey });
   }
   dbs.root.transactionSync(() => {
     for (const { key, historyKey } of pointers) dbs.latest.putSync(key, historyKey);
     dbs.meta.putSync(MetaKey.layout, uint64Bytes(CURRENT_LAYOUT));
   });
   return pointers.length;
-}
-
-/** The history key of `key`'s put at `modRevision`: its sub revision is only in the key index. */
-function liveHistoryKey(dbs: MvccDatabases, key: Buffer, modRevision: bigint): Buffer {
-  const newest = dbs.keyIndex.getRange({
-    start: indexKey(key, { main: modRevision, sub: MAX_SUB_REVISION }),
-    end: indexKeyPrefix(key),
-    reverse: true,
-    limit: 1,
-  });
-  for (const { key: entryKey } of newest) {
-    const entry = decodeIndexKey(entryKey);
-    if (entry.main === modRevision) return revisionKey(entry.main, entry.sub, false);
-  }
-  throw new Error(`layout upgrade: no key index entry for live key ${key.toString('hex')} at revision ${modRevision}`);
 }
