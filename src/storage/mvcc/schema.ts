@@ -10,8 +10,9 @@ import { open, type Database, type RootDatabase } from 'lmdb';
  *  latest   : user key → history key (revision.ts, 17 bytes) of its live version (absent
  *             when deleted); serves reads at the current revision with one history lookup.
  *             It holds a pointer, not the value: a put rewrites a random leaf of `latest`,
- *             and with 40-byte entries a leaf covers ~90 keys instead of ~12, so a snapshot's
- *             sync writes back a fraction of the pages (layout 2; layout-upgrade.ts)
+ *             and with ~40-byte entries instead of ~300 (key + KeyValue) the same keys fill
+ *             a tenth of the leaves, so a snapshot's sync writes back far fewer pages
+ *             (layout 2; layout-upgrade.ts)
  *  meta     : name → value (current/compacted revision, consistent index, named blobs)
  *  leases   : 8-byte BE lease id → 8-byte ttlSeconds ++ 8-byte remainingSeconds
  *
