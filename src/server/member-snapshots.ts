@@ -12,6 +12,7 @@ import type { OpenedStorage } from './bootstrap';
 import type { MemberConfig } from './config';
 import { encodeMembers } from './membership';
 import { ReceivedSnapshotFiles } from './snapshot-files';
+import { compareBigints } from '../compare-bigints';
 
 const SNAPSHOTS_KEPT = 5;
 
@@ -160,7 +161,7 @@ export class MemberSnapshots {
   private nextSnapshotAt(): bigint {
     const count = BigInt(this.config.snapshotCount);
     if (this.snapshotIndex > 0n) return this.snapshotIndex + count;
-    const voters = [...this.label.confState().voters].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const voters = [...this.label.confState().voters].sort(compareBigints);
     const position = voters.indexOf(this.storage.memberId);
     if (position <= 0) return count;
     return count - (count * BigInt(position)) / BigInt(voters.length);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MemberInfo } from '../api/member-port';
+import { compareBigints } from '../compare-bigints';
 
 /** A member's id as etcd derives it: sha1(sorted peer URLs joined, cluster token)[0:8]. */
 export function computeMemberId(peerUrls: readonly string[], clusterToken: string): bigint {
@@ -10,7 +11,7 @@ export function computeMemberId(peerUrls: readonly string[], clusterToken: strin
 /** The cluster id as etcd derives it: sha1 over the sorted member ids, 8 bytes each. */
 export function computeClusterId(memberIds: readonly bigint[]): bigint {
   const bytes = Buffer.alloc(8 * memberIds.length);
-  [...memberIds].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).forEach((id, i) => bytes.writeBigUInt64BE(id, i * 8));
+  [...memberIds].sort(compareBigints).forEach((id, i) => bytes.writeBigUInt64BE(id, i * 8));
   return createHash('sha1').update(bytes).digest().readBigUInt64BE(0);
 }
 

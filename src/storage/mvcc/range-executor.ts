@@ -1,6 +1,7 @@
 import { Errors } from '../../errors';
 import type { KvView } from './kv-view';
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest, type RangeResult } from './types';
+import { compareBigints } from '../../compare-bigints';
 
 /** What a range needs to know about the revision it runs at. */
 export interface ReadRevisions {
@@ -65,10 +66,6 @@ function passesFilters(kv: KeyValue, req: RangeRequest): boolean {
   if (req.maxCreateRevision !== 0n && kv.createRevision > req.maxCreateRevision) return false;
   if (req.minCreateRevision !== 0n && kv.createRevision < req.minCreateRevision) return false;
   return true;
-}
-
-function compareBigints(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function comparatorFor(target: number): (a: KeyValue, b: KeyValue) => number {

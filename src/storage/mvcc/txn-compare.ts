@@ -1,5 +1,6 @@
 import type { KvView } from './kv-view';
 import { CompareResult, CompareTarget, type Compare, type KeyValue, type TxnRequest } from './types';
+import { compareBigints } from '../../compare-bigints';
 
 const ZERO_KEY_VALUE: KeyValue = {
   key: Buffer.alloc(0),
@@ -34,10 +35,6 @@ export function evaluateCompare(view: KvView, compare: Compare): boolean {
     return compareKeyValue(compare, ZERO_KEY_VALUE);
   }
   return kvs.every((kv) => compareKeyValue(compare, kv));
-}
-
-function compareBigints(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function compareKeyValue(compare: Compare, kv: KeyValue): boolean {
