@@ -17,7 +17,8 @@ export interface ScanResult {
 
 /**
  * Reads of the KV state: the live state from `latest` (a pointer into history), any state
- * since the last compaction from `keyIndex` + `history`. Inside a write transaction these see its uncommitted writes.
+ * since the last compaction from `keyIndex` + `history`. Inside a write transaction these
+ * see its uncommitted writes.
  */
 export class KvView {
   constructor(private readonly dbs: MvccDatabases) {}

@@ -309,7 +309,8 @@ function openStoreDatabases(directory: string, mapSizeBytes: number | undefined,
   try {
     upgraded = upgradeLayout(dbs);
   } catch (error) {
-    void dbs.root.close(); // nothing was written; leave the files to the build that wrote them
+    // Nothing was written: leave the files to the build that wrote them.
+    dbs.root.close().catch(() => undefined);
     throw error;
   }
   if (upgraded > 0) logger.info({ directory, liveKeys: upgraded }, 'mvcc store upgraded to the current layout');

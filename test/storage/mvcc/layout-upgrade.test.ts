@@ -61,10 +61,14 @@ describe('layout upgrade', () => {
       await opened.store.close();
       const dbs = openDatabases(opened.directory, undefined);
       await dbs.meta.put(MetaKey.layout, uint64Bytes(3n));
+      const liveBefore = [...dbs.latest.getRange({})].map(({ key, value }) => [Buffer.from(key), Buffer.from(value)]);
       await dbs.root.close();
       assert.throws(() => MvccStore.open(opened.directory, { logger: silentLogger() }), /layout 3; this build reads layout 2/);
       const reopened = openDatabases(opened.directory, undefined);
-      assert.equal(reopened.latest.getKeysCount({}), 1);
+      const liveAfter = [...reopened.latest.getRange({})].map(({ key, value }) => [Buffer.from(key), Buffer.from(value)]);
+      assert.deepEqual(liveAfter, liveBefore);
+      assert.equal(liveAfter.length, 1);
+      assert.deepEqual(Buffer.from(reopened.meta.get(MetaKey.layout)!), uint64Bytes(3n));
       await reopened.root.close();
     } finally {
       await opened.cleanup();
